@@ -1,0 +1,47 @@
+/**
+ * Relay configuration from environment variables, validated with zod. An
+ * invalid value is reported with the name of its variable.
+ */
+import { z } from 'zod';
+
+import { RELAY_DEFAULTS } from './server';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const ENV_SCHEMA = z.object({
+  COLLAB_HOST: z.string().trim().min(1).default(RELAY_DEFAULTS.host),
+  COLLAB_PORT: integer(0, 65_535).default(RELAY_DEFAULTS.port),
+  COLLAB_DATA_DIR: z.string().trim().min(1).default('./data'),
+  COLLAB_MAX_MESSAGE_BYTES: integer(1_024, 256 * 1024 * 1024).default(RELAY_DEFAULTS.maxMessageBytes),
+  COLLAB_HEARTBEAT_MS: integer(100, 600_000).default(RELAY_DEFAULTS.heartbeatIntervalMs),
+  COLLAB_ROOM_IDLE_MS: integer(0, 3_600_000).default(RELAY_DEFAULTS.roomIdleMs),
+  COLLAB_COMPACT_UPDATES: integer(1, 10_000_000).default(RELAY_DEFAULTS.compactAfterUpdates),
+  COLLAB_COMPACT_BYTES: integer(1, 2 ** 40).default(RELAY_DEFAULTS.compactAfterBytes),
+  COLLAB_MAX_BUFFERED_BYTES: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.maxBufferedBytes),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The validated environment of the relay process. */
+export type RelayEnv = z.infer<typeof ENV_SCHEMA>;
+
+/** Raised for an invalid environment; the message names every bad variable. */
+export class ConfigError extends Error {
+  readonly code = 'config';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the relay's variables out of `env`; empty strings count as unset. */
+export function parseRelayEnv(env: Record<string, string | undefined>): RelayEnv {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = ENV_SCHEMA.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

@@ -1,0 +1,205 @@
+/**
+ * One WebSocket: decodes frames, holds them while its room loads (bounded),
+ * hands them to the room in order, sends with back-pressure, and keeps the
+ * heartbeat state the relay's sweep reads.
+ */
+import type { WebSocket } from 'ws';
+
+import type { ConnectionId, DocId } from '../lib/ids';
+import { CLOSE_CODES, ProtocolError, decode, type CloseCode, type Message } from '../lib/protocol';
+import type { Logger } from './logger';
+import type { RelayMetrics } from './metrics';
+import type { Room, RoomPeer } from './room';
+
+/** Lifecycle of a connection. */
+export type ConnectionState = 'loading' | 'live' | 'draining' | 'closed';
+
+/** Limits that protect the relay from one socket. */
+export interface ConnectionLimits {
+  /** Largest frame accepted; larger ones close the socket with 1009. */
+  readonly maxMessageBytes: number;
+  /** Frames held while the room loads. */
+  readonly maxPendingFrames: number;
+  readonly maxPendingBytes: number;
+  /** Send buffer above which the peer counts as not reading and is cut off. */
+  readonly maxBufferedBytes: number;
+}
+
+/** Options of `Connection`. */
+export interface ConnectionOptions {
+  readonly id: ConnectionId;
+  readonly docId: DocId;
+  readonly socket: WebSocket;
+  readonly wantsSavedAcks: boolean;
+  readonly limits: ConnectionLimits;
+  readonly logger: Logger;
+  readonly metrics: RelayMetrics;
+  /** Called once, after the socket closed and the room (if any) was left. */
+  readonly onClosed: (connection: Connection) => void;
+}
+
+/** One client socket in one room. */
+export class Connection implements RoomPeer {
+  readonly id: ConnectionId;
+  readonly docId: DocId;
+  readonly wantsSavedAcks: boolean;
+  /** Pings sent without a pong since; read by the relay's heartbeat sweep. */
+  missedPongs = 0;
+  private state: ConnectionState = 'loading';
+  private room: Room | null = null;
+  private pending: Message[] = [];
+  private pendingBytes = 0;
+  private readonly socket: WebSocket;
+  private readonly options: ConnectionOptions;
+  private readonly logger: Logger;
+
+  constructor(options: ConnectionOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.docId = options.docId;
+    this.wantsSavedAcks = options.wantsSavedAcks;
+    this.socket = options.socket;
+    this.logger = options.logger;
+    this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.socket.on('pong', () => {
+      this.missedPongs = 0;
+    });
+    this.socket.on('error', (error) => this.onSocketError(error));
+    this.socket.on('close', () => this.onSocketClose());
+  }
+
+  /** Attaches the loaded room and replays the frames that waited for it. */
+  attach(room: Room): void {
+    if (this.state !== 'loading') return;
+    this.room = room;
+    this.state = 'live';
+    room.join(this);
+    const waiting = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const message of waiting) {
+      if (this.state !== 'live') return;
+      this.deliver(message);
+    }
+  }
+
+  /** Sends a frame, or cuts the peer off if it has stopped reading. */
+  send(frame: Uint8Array): void {
+    if (this.state === 'closed') return;
+    if (this.socket.bufferedAmount > this.options.limits.maxBufferedBytes) {
+      this.logger.warn({ bufferedBytes: this.socket.bufferedAmount }, 'peer is not reading; disconnecting it');
+      this.options.metrics.closes.inc({ code: String(CLOSE_CODES.slowConsumer) });
+      // A close frame would queue behind the unread bytes, so drop the socket at once.
+      this.socket.terminate();
+      this.leaveRoom();
+      return;
+    }
+    this.options.metrics.messagesOut.inc();
+    this.options.metrics.bytesOut.inc(frame.byteLength);
+    this.socket.send(frame);
+  }
+
+  /** Ignores every frame from now on (relay shutdown); the socket stays open until closed. */
+  drain(): void {
+    if (this.state === 'closed') return;
+    this.state = 'draining';
+    this.pending = [];
+  }
+
+  /** Sends a ping for the heartbeat sweep. */
+  ping(): void {
+    if (this.state === 'closed') return;
+    this.missedPongs += 1;
+    this.socket.ping();
+  }
+
+  /** Drops the socket without a close handshake (missed heartbeats). */
+  terminate(reason: string): void {
+    this.logger.info({ reason }, 'terminating connection');
+    this.socket.terminate();
+    this.leaveRoom();
+  }
+
+  /** Closes with a code and a reason, and leaves the room at once. */
+  close(code: CloseCode, reason: string): void {
+    if (this.state === 'closed') return;
+    this.options.metrics.closes.inc({ code: String(code) });
+    this.socket.close(code, reason);
+    this.leaveRoom();
+  }
+
+  private onFrame(data: unknown, isBinary: boolean): void {
+    if (this.state === 'closed' || this.state === 'draining') return;
+    if (!isBinary || !(data instanceof Buffer)) {
+      this.close(CLOSE_CODES.unsupportedData, 'text frames are not supported');
+      return;
+    }
+    this.options.metrics.bytesIn.inc(data.byteLength);
+    const { maxMessageBytes } = this.options.limits;
+    if (data.byteLength > maxMessageBytes) {
+      this.logger.warn({ bytes: data.byteLength }, 'closing connection: message too big');
+      this.close(CLOSE_CODES.messageTooBig, `message of ${data.byteLength} bytes exceeds the limit of ${maxMessageBytes}`);
+      return;
+    }
+    let message: Message;
+    try {
+      message = decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } catch (error) {
+      this.closeForError(error);
+      return;
+    }
+    this.options.metrics.messagesIn.inc({ type: message.type });
+    if (this.state === 'live') {
+      this.deliver(message);
+      return;
+    }
+    this.pending.push(message);
+    this.pendingBytes += data.byteLength;
+    const { maxPendingFrames, maxPendingBytes } = this.options.limits;
+    if (this.pending.length > maxPendingFrames || this.pendingBytes > maxPendingBytes) {
+      this.close(CLOSE_CODES.tryAgainLater, 'too many messages while the document was loading');
+    }
+  }
+
+  private deliver(message: Message): void {
+    try {
+      this.room?.receive(this, message);
+    } catch (error) {
+      this.closeForError(error);
+    }
+  }
+
+  private closeForError(error: unknown): void {
+    if (error instanceof ProtocolError) {
+      this.logger.warn({ reason: error.code, err: error.message }, 'closing connection: bad message');
+      const code = error.code === 'malformed' ? CLOSE_CODES.protocolError : CLOSE_CODES.unsupportedData;
+      this.close(code, error.message.slice(0, 120));
+      return;
+    }
+    this.logger.error({ err: error }, 'closing connection: internal error');
+    this.close(CLOSE_CODES.internalError, 'internal error');
+  }
+
+  private onSocketError(error: Error & { code?: string }): void {
+    // ws reports an oversize frame here and closes the socket with 1009 itself.
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.options.metrics.closes.inc({ code: String(CLOSE_CODES.messageTooBig) });
+      this.logger.warn({ err: error.message }, 'closing connection: message too big');
+    } else {
+      this.logger.warn({ err: error.message, code: error.code }, 'socket error');
+    }
+    this.leaveRoom();
+  }
+
+  private onSocketClose(): void {
+    this.leaveRoom();
+  }
+
+  private leaveRoom(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.pending = [];
+    this.room?.leave(this);
+    this.options.onClosed(this);
+  }
+}

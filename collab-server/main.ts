@@ -1,0 +1,67 @@
+/**
+ * `npm run relay`: the relay on its own, configured by environment variables,
+ * with structured logs on stdout and a graceful stop on SIGTERM / SIGINT.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+
+import { ConfigError, parseRelayEnv, type RelayEnv } from './config';
+import { createRelay } from './server';
+import { openLevelStore } from './storage/leveldb';
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+async function main(): Promise<void> {
+  let env: RelayEnv;
+  try {
+    env = parseRelayEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`inkwell relay: ${error.message}`);
+    process.exit(1);
+  }
+  const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell-relay' } });
+  const dataDir = resolve(env.COLLAB_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
+  const relay = await createRelay({
+    store,
+    logger,
+    host: env.COLLAB_HOST,
+    port: env.COLLAB_PORT,
+    maxMessageBytes: env.COLLAB_MAX_MESSAGE_BYTES,
+    heartbeatIntervalMs: env.COLLAB_HEARTBEAT_MS,
+    roomIdleMs: env.COLLAB_ROOM_IDLE_MS,
+    compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
+    compactAfterBytes: env.COLLAB_COMPACT_BYTES,
+    maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
+  });
+  logger.info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
+
+  let isStopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal }, 'stopping: flushing documents to disk');
+    const timeout = setTimeout(() => {
+      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timeout.unref();
+    relay.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error('inkwell relay: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

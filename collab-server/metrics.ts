@@ -1,0 +1,85 @@
+/** Prometheus metrics of one relay, on a registry of its own so several relays can share a process. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Everything the relay records; created once per relay. */
+export interface RelayMetrics {
+  readonly registry: Registry;
+  readonly connections: Gauge;
+  readonly rooms: Gauge;
+  readonly roomMemoryBytes: Gauge;
+  readonly messagesIn: Counter<'type'>;
+  readonly messagesOut: Counter;
+  readonly bytesIn: Counter;
+  readonly bytesOut: Counter;
+  readonly persistSeconds: Histogram;
+  readonly persistFailures: Counter;
+  readonly compactions: Counter;
+  readonly closes: Counter<'code'>;
+  readonly awarenessDropped: Counter;
+  readonly upgradesRefused: Counter<'status'>;
+}
+
+/** Creates the metrics; `collectRooms` is read at scrape time for the room gauges. */
+export function createRelayMetrics(collectRooms: () => { count: number; approxBytes: number }): RelayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'inkwell_relay_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    connections: new Gauge({ name: 'inkwell_relay_connections', help: 'Open WebSocket connections', registers }),
+    rooms: new Gauge({
+      name: 'inkwell_relay_rooms',
+      help: 'Documents loaded in memory',
+      registers,
+      collect() {
+        this.set(collectRooms().count);
+      },
+    }),
+    roomMemoryBytes: new Gauge({
+      name: 'inkwell_relay_room_memory_bytes',
+      help: 'Approximate bytes of document state held by loaded rooms',
+      registers,
+      collect() {
+        this.set(collectRooms().approxBytes);
+      },
+    }),
+    messagesIn: new Counter({
+      name: 'inkwell_relay_messages_in_total',
+      help: 'Messages received, by type',
+      labelNames: ['type'],
+      registers,
+    }),
+    messagesOut: new Counter({ name: 'inkwell_relay_messages_out_total', help: 'Messages sent', registers }),
+    bytesIn: new Counter({ name: 'inkwell_relay_bytes_in_total', help: 'Bytes received', registers }),
+    bytesOut: new Counter({ name: 'inkwell_relay_bytes_out_total', help: 'Bytes sent', registers }),
+    persistSeconds: new Histogram({
+      name: 'inkwell_relay_persist_seconds',
+      help: 'Time from an update batch being cut to it being on disk',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    persistFailures: new Counter({
+      name: 'inkwell_relay_persist_failures_total',
+      help: 'Failed update batch writes (retried)',
+      registers,
+    }),
+    compactions: new Counter({ name: 'inkwell_relay_compactions_total', help: 'Completed compactions', registers }),
+    closes: new Counter({
+      name: 'inkwell_relay_closes_total',
+      help: 'Connections closed by the relay, by close code',
+      labelNames: ['code'],
+      registers,
+    }),
+    awarenessDropped: new Counter({
+      name: 'inkwell_relay_awareness_dropped_total',
+      help: 'Awareness entries dropped because the sender does not own the client id',
+      registers,
+    }),
+    upgradesRefused: new Counter({
+      name: 'inkwell_relay_upgrades_refused_total',
+      help: 'WebSocket upgrades refused, by HTTP status',
+      labelNames: ['status'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Persistence of one room: batches the room's updates per tick, appends them
+ * to the store one batch at a time, retries failed writes with backoff, and
+ * folds the log into a snapshot once it passes a threshold.
+ *
+ * Batches are numbered. A batch is "cut" when its write starts; at that moment
+ * the document holds exactly the persisted updates plus this batch, so the
+ * state vector read then is the one that is durable once the write resolves.
+ */
+import type { DocId } from '../lib/ids';
+import type { Logger } from './logger';
+import type { RelayMetrics } from './metrics';
+import type { DocStore } from './storage/doc-store';
+
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 10_000;
+
+/** Options of `RoomPersister`. */
+export interface RoomPersisterOptions {
+  readonly docId: DocId;
+  readonly store: DocStore;
+  readonly logger: Logger;
+  readonly metrics: RelayMetrics;
+  readonly compactAfterUpdates: number;
+  readonly compactAfterBytes: number;
+  /** What `load` found in the log, so compaction thresholds count it. */
+  readonly initialLog: { readonly count: number; readonly bytes: number; readonly lastSeq: number };
+  /** Reads the document's current state vector. */
+  readonly readStateVector: () => Uint8Array;
+  /** Encodes the document's full state, for compaction. */
+  readonly readSnapshot: () => Uint8Array;
+  /** Called after batch `batchId` is on disk; `stateVector` is what it made durable. */
+  readonly onBatchSaved: (batchId: number, stateVector: Uint8Array) => void;
+}
+
+/** Group-committed, retrying, compacting persistence of one room's updates. */
+export class RoomPersister {
+  private pending: Uint8Array[] = [];
+  private nextBatchId = 1;
+  private inFlightBatchId: number | null = null;
+  private isFlushScheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failedAttempts = 0;
+  private isCompacting = false;
+  private logCount: number;
+  private logBytes: number;
+  private lastSeq: number;
+  private settledWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: RoomPersisterOptions) {
+    this.logCount = options.initialLog.count;
+    this.logBytes = options.initialLog.bytes;
+    this.lastSeq = options.initialLog.lastSeq;
+  }
+
+  /** Queues one update; returns the id of the batch that will carry it. */
+  enqueue(update: Uint8Array): number {
+    this.pending.push(update);
+    this.scheduleFlush();
+    return this.nextBatchId;
+  }
+
+  /** The batch whose save covers everything applied so far, or `null` when all of it is on disk. */
+  latestUnsavedBatchId(): number | null {
+    if (this.pending.length > 0) return this.nextBatchId;
+    return this.inFlightBatchId;
+  }
+
+  /** True when nothing is waiting, being written or being compacted. */
+  isSettled(): boolean {
+    return this.pending.length === 0 && this.inFlightBatchId === null && !this.isCompacting;
+  }
+
+  /** Resolves once everything queued so far is on disk and no compaction runs. */
+  async settle(): Promise<void> {
+    if (this.retryTimer) {
+      // Shutting down or unloading: try the failed batch now rather than after the backoff.
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.scheduleFlush();
+    }
+    if (this.isSettled()) return;
+    await new Promise<void>((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  /** Compacts now if the log is over a threshold (used after load, too). */
+  maybeCompact(): void {
+    const { compactAfterUpdates, compactAfterBytes } = this.options;
+    if (this.isCompacting || this.logCount === 0) return;
+    if (this.logCount < compactAfterUpdates && this.logBytes < compactAfterBytes) return;
+    void this.compact();
+  }
+
+  /** Stops retry timers; the room is going away. */
+  dispose(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private scheduleFlush(): void {
+    if (this.isFlushScheduled || this.inFlightBatchId !== null || this.retryTimer) return;
+    this.isFlushScheduled = true;
+    setImmediate(() => {
+      this.isFlushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlightBatchId !== null || this.pending.length === 0) {
+      this.notifyIfSettled();
+      return;
+    }
+    const { store, docId, metrics, logger } = this.options;
+    const batch = this.pending;
+    const batchId = this.nextBatchId;
+    this.pending = [];
+    this.nextBatchId += 1;
+    this.inFlightBatchId = batchId;
+    const stateVector = this.options.readStateVector();
+    const startedAt = performance.now();
+    try {
+      this.lastSeq = await store.appendUpdates(docId, batch);
+    } catch (error) {
+      // Keep the batch in memory, ahead of anything queued since, and retry.
+      this.pending = batch.concat(this.pending);
+      this.inFlightBatchId = null;
+      this.failedAttempts += 1;
+      metrics.persistFailures.inc();
+      const delayMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failedAttempts - 1));
+      logger.error({ docId, err: error, attempt: this.failedAttempts, retryInMs: delayMs }, 'persisting updates failed');
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.scheduleFlush();
+      }, delayMs);
+      return;
+    }
+    metrics.persistSeconds.observe((performance.now() - startedAt) / 1000);
+    this.failedAttempts = 0;
+    this.inFlightBatchId = null;
+    this.logCount += batch.length;
+    for (const update of batch) this.logBytes += update.byteLength;
+    this.options.onBatchSaved(batchId, stateVector);
+    this.maybeCompact();
+    if (this.pending.length > 0) this.scheduleFlush();
+    this.notifyIfSettled();
+  }
+
+  private async compact(): Promise<void> {
+    const { store, docId, metrics, logger } = this.options;
+    this.isCompacting = true;
+    // The snapshot may include updates still queued after `throughSeq`; they are
+    // logged again later and applying a Yjs update twice is a no-op, so load stays exact.
+    const throughSeq = this.lastSeq;
+    const compactedCount = this.logCount;
+    const compactedBytes = this.logBytes;
+    try {
+      const startedAt = performance.now();
+      await store.compact(docId, { snapshot: this.options.readSnapshot(), throughSeq });
+      this.logCount -= compactedCount;
+      this.logBytes -= compactedBytes;
+      metrics.compactions.inc();
+      logger.info(
+        { docId, compactedUpdates: compactedCount, compactedBytes, durationMs: Math.round(performance.now() - startedAt) },
+        'compacted document log',
+      );
+    } catch (error) {
+      logger.error({ docId, err: error }, 'compaction failed; the log stays as it was');
+    } finally {
+      this.isCompacting = false;
+      this.notifyIfSettled();
+    }
+  }
+
+  private notifyIfSettled(): void {
+    if (!this.isSettled() || this.settledWaiters.length === 0) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * One document in memory: owns its `Y.Doc` and `Awareness`, applies what peers
+ * send, fans changes out to the other peers, and hands updates to persistence.
+ * It knows neither sockets nor which store it writes to.
+ */
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+
+import type { ConnectionId, DocId } from '../lib/ids';
+import {
+  PROTOCOL_ERROR_REASONS,
+  ProtocolError,
+  assertNever,
+  assertValidStateVector,
+  assertValidUpdate,
+  decodeAwarenessUpdate,
+  encode,
+  encodeAwarenessUpdate,
+  type AwarenessEntry,
+  type Message,
+} from '../lib/protocol';
+import type { Logger } from './logger';
+import type { RelayMetrics } from './metrics';
+import { RoomPersister } from './room-persister';
+import type { DocStore, StoredDoc } from './storage/doc-store';
+
+/** What a room needs of a connection. */
+export interface RoomPeer {
+  readonly id: ConnectionId;
+  /** Whether the client asked for `saved` acknowledgements. */
+  readonly wantsSavedAcks: boolean;
+  send(frame: Uint8Array): void;
+}
+
+/** Room state kept per peer. */
+interface PeerState {
+  /** Awareness client ids this peer introduced; only it may change or remove them. */
+  readonly awarenessClientIds: Set<number>;
+  /** Send `saved` once this batch is on disk; `null` when nothing is owed. */
+  ackAfterBatchId: number | null;
+}
+
+/** Options of `Room`. */
+export interface RoomOptions {
+  readonly docId: DocId;
+  readonly store: DocStore;
+  readonly stored: StoredDoc;
+  readonly logger: Logger;
+  readonly metrics: RelayMetrics;
+  readonly compactAfterUpdates: number;
+  readonly compactAfterBytes: number;
+}
+
+/** A loaded document and the peers editing it. */
+export class Room {
+  readonly docId: DocId;
+  private readonly doc = new Y.Doc();
+  private readonly awareness: awarenessProtocol.Awareness;
+  private readonly peers = new Map<RoomPeer, PeerState>();
+  /** Which peer introduced each awareness client id. */
+  private readonly awarenessOwners = new Map<number, RoomPeer>();
+  private readonly persister: RoomPersister;
+  private readonly logger: Logger;
+  private readonly metrics: RelayMetrics;
+  private approxBytes = 0;
+
+  constructor(options: RoomOptions) {
+    this.docId = options.docId;
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    const { stored } = options;
+    // Stored state is applied before the update listener exists, so it is not persisted again.
+    Y.transact(this.doc, () => {
+      if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot);
+      for (const update of stored.updates) Y.applyUpdate(this.doc, update);
+    });
+    this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
+
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    // The relay is not a participant: it must not appear in anyone's presence list.
+    this.awareness.setLocalState(null);
+
+    this.persister = new RoomPersister({
+      docId: options.docId,
+      store: options.store,
+      logger: options.logger,
+      metrics: options.metrics,
+      compactAfterUpdates: options.compactAfterUpdates,
+      compactAfterBytes: options.compactAfterBytes,
+      initialLog: { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq },
+      readStateVector: () => Y.encodeStateVector(this.doc),
+      readSnapshot: () => Y.encodeStateAsUpdate(this.doc),
+      onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
+    });
+
+    this.doc.on('update', this.onDocUpdate);
+    this.awareness.on('update', this.onAwarenessUpdate);
+    this.persister.maybeCompact();
+  }
+
+  /** Number of connected peers. */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
+  /** Approximate bytes of document state held in memory. */
+  get approxMemoryBytes(): number {
+    return this.approxBytes;
+  }
+
+  /** True when the room has no peers and nothing left to write. */
+  isIdle(): boolean {
+    return this.peers.size === 0 && this.persister.isSettled();
+  }
+
+  /** Adds a peer and starts its sync: our state vector, then everyone's awareness. */
+  join(peer: RoomPeer): void {
+    this.peers.set(peer, { awarenessClientIds: new Set(), ackAfterBatchId: null });
+    peer.send(encode({ type: 'sync-step-1', stateVector: Y.encodeStateVector(this.doc) }));
+    if (this.awareness.getStates().size > 0) {
+      peer.send(this.encodeAwareness([...this.awareness.getStates().keys()]));
+    }
+  }
+
+  /** Handles one decoded message from a peer. Throws `ProtocolError` on invalid content. */
+  receive(peer: RoomPeer, message: Message): void {
+    const state = this.peers.get(peer);
+    if (!state) return;
+    switch (message.type) {
+      case 'sync-step-1':
+        assertValidStateVector(message.stateVector);
+        peer.send(encode({ type: 'sync-step-2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }));
+        this.requestSavedAck(peer, state);
+        return;
+      case 'sync-step-2':
+      case 'update':
+        this.applyUpdate(peer, state, message.update);
+        return;
+      case 'awareness':
+        this.applyAwareness(peer, state, message.update);
+        return;
+      case 'query-awareness':
+        peer.send(this.encodeAwareness([...this.awareness.getStates().keys()]));
+        return;
+      case 'permission-denied':
+      case 'saved':
+        throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `clients may not send ${message.type}`);
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Removes a peer and, at once, every awareness state it introduced. */
+  leave(peer: RoomPeer): void {
+    const state = this.peers.get(peer);
+    if (!state) return;
+    this.peers.delete(peer);
+    for (const clientId of state.awarenessClientIds) this.awarenessOwners.delete(clientId);
+    const owned = [...state.awarenessClientIds].filter((clientId) => this.awareness.getStates().has(clientId));
+    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, peer);
+  }
+
+  /** Resolves once every update applied so far is on disk. */
+  settle(): Promise<void> {
+    return this.persister.settle();
+  }
+
+  /** Frees the document. Call only when idle. */
+  destroy(): void {
+    this.persister.dispose();
+    this.doc.off('update', this.onDocUpdate);
+    this.awareness.off('update', this.onAwarenessUpdate);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
+    assertValidUpdate(update);
+    Y.applyUpdate(this.doc, update, peer);
+    if (peer.wantsSavedAcks) this.requestSavedAck(peer, state);
+  }
+
+  private applyAwareness(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
+    const entries = decodeAwarenessUpdate(update);
+    const accepted: AwarenessEntry[] = [];
+    let dropped = 0;
+    for (const entry of entries) {
+      const verdict = this.judgeAwarenessEntry(peer, entry);
+      if (verdict === 'accept') accepted.push(entry);
+      else if (verdict === 'drop') dropped += 1;
+    }
+    if (dropped > 0) {
+      this.metrics.awarenessDropped.inc(dropped);
+      this.logger.warn(
+        { docId: this.docId, connectionId: peer.id, dropped },
+        'dropped awareness entries for client ids this connection does not own',
+      );
+    }
+    if (accepted.length === 0) return;
+    for (const entry of accepted) {
+      if (entry.state === null) continue;
+      state.awarenessClientIds.add(entry.clientId);
+      this.awarenessOwners.set(entry.clientId, peer);
+    }
+    const payload = accepted.length === entries.length ? update : encodeAwarenessUpdate(accepted);
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, peer);
+  }
+
+  // A client id belongs to the connection that first set a state for it. Stock
+  // clients echo every awareness change they receive, so entries no newer than
+  // what the room knows are harmless echoes: skipped, not counted as spoofing.
+  private judgeAwarenessEntry(peer: RoomPeer, entry: AwarenessEntry): 'accept' | 'skip' | 'drop' {
+    const owner = this.awarenessOwners.get(entry.clientId);
+    if (owner === peer) return 'accept';
+    const knownClock = this.awareness.meta.get(entry.clientId)?.clock;
+    if (knownClock !== undefined && entry.clock <= knownClock) return 'skip';
+    if (owner !== undefined || entry.state === null) return 'drop';
+    return 'accept';
+  }
+
+  private requestSavedAck(peer: RoomPeer, state: PeerState): void {
+    if (!peer.wantsSavedAcks) return;
+    const batchId = this.persister.latestUnsavedBatchId();
+    if (batchId === null) {
+      peer.send(encode({ type: 'saved', stateVector: Y.encodeStateVector(this.doc) }));
+      state.ackAfterBatchId = null;
+    } else {
+      state.ackAfterBatchId = batchId;
+    }
+  }
+
+  private sendSavedAcks(batchId: number, stateVector: Uint8Array): void {
+    let frame: Uint8Array | null = null;
+    for (const [peer, state] of this.peers) {
+      if (state.ackAfterBatchId === null || state.ackAfterBatchId > batchId) continue;
+      frame ??= encode({ type: 'saved', stateVector });
+      state.ackAfterBatchId = null;
+      peer.send(frame);
+    }
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    this.approxBytes += update.byteLength;
+    this.persister.enqueue(update);
+    this.broadcast(encode({ type: 'update', update }), origin);
+  };
+
+  private readonly onAwarenessUpdate = (
+    change: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...change.added, ...change.updated, ...change.removed];
+    this.broadcast(this.encodeAwareness(changed), origin);
+  };
+
+  private encodeAwareness(clientIds: number[]): Uint8Array {
+    return encode({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, clientIds) });
+  }
+
+  private broadcast(frame: Uint8Array, except: unknown): void {
+    for (const peer of this.peers.keys()) {
+      if (peer !== except) peer.send(frame);
+    }
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `createRelay`: the HTTP + WebSocket front of the relay. It validates the
+ * upgrade, creates a `Connection` per socket, runs the heartbeat sweep, and
+ * serves /healthz and /metrics. Rooms and storage live behind it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
+import { CLOSE_CODES } from '../lib/protocol';
+import { Connection } from './connection';
+import { createSilentLogger, type Logger } from './logger';
+import { createRelayMetrics, type RelayMetrics } from './metrics';
+import type { Room } from './room';
+import { RoomRegistry } from './rooms';
+import type { DocStore } from './storage/doc-store';
+
+/** Tunables with their defaults; every one can be overridden per relay. */
+export const RELAY_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 1234,
+  pathPrefix: '',
+  maxMessageBytes: 8 * 1024 * 1024,
+  heartbeatIntervalMs: 15_000,
+  roomIdleMs: 10_000,
+  compactAfterUpdates: 10_000,
+  compactAfterBytes: 4 * 1024 * 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxPendingFrames: 1_000,
+  maxPendingBytes: 16 * 1024 * 1024,
+} as const;
+
+/** Every tunable of a relay. */
+export type RelayConfig = { -readonly [K in keyof typeof RELAY_DEFAULTS]: (typeof RELAY_DEFAULTS)[K] extends string ? string : number };
+
+/** What `createRelay` needs besides tunables. */
+export interface CreateRelayOptions extends Partial<RelayConfig> {
+  readonly store: DocStore;
+  readonly logger?: Logger;
+}
+
+/** A running relay. */
+export interface Relay {
+  /** `ws://host:port` (plus the path prefix); append `/<docId>`. */
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: RelayMetrics;
+  /** Stops accepting, writes everything to disk, closes sockets with 1001, closes the store. */
+  close(): Promise<void>;
+}
+
+// Frames up to this multiple of the limit are read and refused with a reason;
+// larger ones are cut by ws from the frame header alone, before any buffering.
+const HARD_PAYLOAD_FACTOR = 4;
+// How long shutdown waits for clients to answer the close handshake before dropping them.
+const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
+
+/** Starts a relay listening on `host:port` (port 0 picks a free one). */
+export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
+  const config: RelayConfig = { ...RELAY_DEFAULTS, ...definedOnly(options) };
+  const { store } = options;
+  const logger = options.logger ?? createSilentLogger();
+  const registry: { rooms: RoomRegistry | null } = { rooms: null };
+  const metrics = createRelayMetrics(() => registry.rooms?.stats() ?? { count: 0, approxBytes: 0 });
+  const rooms = new RoomRegistry({
+    store,
+    logger,
+    metrics,
+    roomIdleMs: config.roomIdleMs,
+    compactAfterUpdates: config.compactAfterUpdates,
+    compactAfterBytes: config.compactAfterBytes,
+  });
+  registry.rooms = rooms;
+
+  const connections = new Set<Connection>();
+  // Which room each connection joined, so its departure can start the room's idle timer.
+  const roomOf = new Map<Connection, Room>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxMessageBytes * HARD_PAYLOAD_FACTOR,
+    perMessageDeflate: false,
+  });
+  let nextConnectionNumber = 0;
+  let isClosing = false;
+
+  const refuseUpgrade = (socket: Duplex, status: 400 | 404 | 503, text: string): void => {
+    metrics.upgradesRefused.inc({ status: String(status) });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    if (isClosing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    const url = new URL(request.url ?? '/', 'http://relay.invalid');
+    const docId = docIdFromPath(url.pathname, config.pathPrefix);
+    if (docId === 'no-match') return refuseUpgrade(socket, 404, 'Not Found');
+    if (docId === null) return refuseUpgrade(socket, 400, 'Bad Request');
+    const wantsSavedAcks = url.searchParams.get('saved') === '1';
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      nextConnectionNumber += 1;
+      const id = toConnectionId(`c${nextConnectionNumber.toString(36)}`);
+      const connectionLogger = logger.child({ docId, connectionId: id });
+      const connection = new Connection({
+        id,
+        docId,
+        socket: ws,
+        wantsSavedAcks,
+        limits: config,
+        logger: connectionLogger,
+        metrics,
+        onClosed: (closed) => {
+          connections.delete(closed);
+          metrics.connections.dec();
+          const room = roomOf.get(closed);
+          roomOf.delete(closed);
+          if (room) rooms.release(room);
+        },
+      });
+      connections.add(connection);
+      metrics.connections.inc();
+      connectionLogger.debug({ wantsSavedAcks }, 'connection opened');
+      rooms.acquire(docId).then(
+        (room) => {
+          roomOf.set(connection, room);
+          connection.attach(room);
+        },
+        (error: unknown) => {
+          connectionLogger.error({ err: error }, 'could not load document');
+          connection.close(CLOSE_CODES.internalError, 'could not load document');
+        },
+      );
+    });
+  };
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const path = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
+    if (request.method === 'GET' && path === '/healthz') {
+      const stats = rooms.stats();
+      sendJson(response, isClosing ? 503 : 200, {
+        status: isClosing ? 'closing' : 'ok',
+        connections: connections.size,
+        rooms: stats.count,
+      });
+      return;
+    }
+    if (request.method === 'GET' && path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          response.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          response.end(text);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'metrics collection failed');
+          sendJson(response, 500, { error: 'metrics collection failed' });
+        },
+      );
+      return;
+    }
+    sendJson(response, 404, { error: 'not found' });
+  };
+
+  const server: Server = createServer(onRequest);
+  server.on('upgrade', onUpgrade);
+
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) {
+      if (connection.missedPongs >= 2) connection.terminate('missed two heartbeats');
+      else connection.ping();
+    }
+  }, config.heartbeatIntervalMs);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `ws://${hostForUrl}:${address.port}${config.pathPrefix}`;
+
+  return {
+    url,
+    port: address.port,
+    metrics,
+    async close() {
+      if (isClosing) return;
+      isClosing = true;
+      clearInterval(heartbeat);
+      // Ignore frames from here on: nothing sent now was acknowledged as saved,
+      // and clients send it again when they reconnect.
+      for (const connection of connections) connection.drain();
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await rooms.closeAll();
+      const sockets = [...wss.clients];
+      for (const connection of connections) connection.close(CLOSE_CODES.goingAway, 'relay shutting down');
+      await waitForSocketsToClose(sockets, CLOSE_HANDSHAKE_GRACE_MS);
+      server.closeAllConnections();
+      await serverClosed;
+      await store.close();
+      logger.info({}, 'relay stopped');
+    },
+  };
+}
+
+// `null` for a malformed doc id under the prefix, 'no-match' for another path.
+function docIdFromPath(pathname: string, prefix: string): DocId | null | 'no-match' {
+  if (!pathname.startsWith(`${prefix}/`)) return 'no-match';
+  return parseDocId(pathname.slice(prefix.length + 1));
+}
+
+async function waitForSocketsToClose(sockets: readonly WebSocket[], graceMs: number): Promise<void> {
+  const open = sockets.filter((socket) => socket.readyState !== socket.CLOSED);
+  const closed = Promise.all(open.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise((resolve) => (timer = setTimeout(resolve, graceMs)));
+  await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+  for (const socket of open) if (socket.readyState !== socket.CLOSED) socket.terminate();
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,46 @@
+/**
+ * The storage interface the relay depends on. Rooms never know which store they
+ * use: LevelDB is the embedded default, `memory` serves unit tests, and a Redis
+ * store can plug in later.
+ */
+import type { DocId } from '../../lib/ids';
+
+/** What `load` returns: the snapshot (if any) and the updates logged after it, in order. */
+export interface StoredDoc {
+  readonly snapshot: Uint8Array | null;
+  readonly updates: readonly Uint8Array[];
+  /** Sequence number of the last logged update, 0 when nothing is logged. */
+  readonly lastSeq: number;
+  /** Bytes held in the update log (not counting the snapshot). */
+  readonly logBytes: number;
+}
+
+/** Storage of one document per id: an append-only update log folded into snapshots. */
+export interface DocStore {
+  /** Reads a document. An unknown id yields an empty `StoredDoc`. */
+  load(docId: DocId): Promise<StoredDoc>;
+  /**
+   * Durably appends updates, in order. Resolves with the sequence number of the
+   * last one once they are on disk; rejects on failure (nothing is swallowed).
+   */
+  appendUpdates(docId: DocId, updates: readonly Uint8Array[]): Promise<number>;
+  /**
+   * Atomically replaces every logged update with sequence ≤ `throughSeq` (and any
+   * earlier snapshot) by `snapshot`, which must encode exactly that state.
+   */
+  compact(docId: DocId, options: { snapshot: Uint8Array; throughSeq: number }): Promise<void>;
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+}
+
+/** Raised by stores; the relay retries with backoff and reports it. */
+export class StorageError extends Error {
+  readonly code = 'storage';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+export const EMPTY_STORED_DOC: StoredDoc = { snapshot: null, updates: [], lastSeq: 0, logBytes: 0 };

@@ -1,0 +1,59 @@
+/** An in-memory `DocStore` for unit tests and contract tests. Same semantics as LevelDB, no disk. */
+import type { DocId } from '../../lib/ids';
+import { EMPTY_STORED_DOC, StorageError, type DocStore, type StoredDoc } from './doc-store';
+
+interface MemoryDoc {
+  snapshot: Uint8Array | null;
+  snapshotSeq: number;
+  log: { seq: number; update: Uint8Array }[];
+  lastSeq: number;
+}
+
+/** Creates an empty in-memory store. */
+export function createMemoryStore(): DocStore {
+  const docs = new Map<DocId, MemoryDoc>();
+  let isClosed = false;
+
+  const assertOpen = (): void => {
+    if (isClosed) throw new StorageError('store is closed');
+  };
+
+  return {
+    async load(docId) {
+      assertOpen();
+      const doc = docs.get(docId);
+      if (!doc) return EMPTY_STORED_DOC;
+      const updates = doc.log.map((entry) => entry.update);
+      return {
+        snapshot: doc.snapshot,
+        updates,
+        lastSeq: doc.lastSeq,
+        logBytes: updates.reduce((sum, update) => sum + update.byteLength, 0),
+      } satisfies StoredDoc;
+    },
+    async appendUpdates(docId, updates) {
+      assertOpen();
+      let doc = docs.get(docId);
+      if (!doc) {
+        doc = { snapshot: null, snapshotSeq: 0, log: [], lastSeq: 0 };
+        docs.set(docId, doc);
+      }
+      for (const update of updates) {
+        doc.lastSeq += 1;
+        doc.log.push({ seq: doc.lastSeq, update: update.slice() });
+      }
+      return doc.lastSeq;
+    },
+    async compact(docId, { snapshot, throughSeq }) {
+      assertOpen();
+      const doc = docs.get(docId);
+      if (!doc) throw new StorageError(`cannot compact unknown document ${docId}`);
+      doc.snapshot = snapshot.slice();
+      doc.snapshotSeq = throughSeq;
+      doc.log = doc.log.filter((entry) => entry.seq > throughSeq);
+    },
+    async close() {
+      isClosed = true;
+    },
+  };
+}

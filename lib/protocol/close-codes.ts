@@ -1,0 +1,22 @@
+/**
+ * WebSocket close codes the relay uses, each with the reason text it sends.
+ * Codes 1000–1015 are RFC 6455; 4000–4999 are Inkwell's own.
+ */
+export const CLOSE_CODES = {
+  /** Relay shutting down or the room going away. */
+  goingAway: 1001,
+  /** A frame could not be decoded (truncated, trailing bytes, bad Yjs update). */
+  protocolError: 1002,
+  /** A message type the relay does not accept, or a text frame. */
+  unsupportedData: 1003,
+  /** A frame larger than the configured maximum message size. */
+  messageTooBig: 1009,
+  /** Something failed inside the relay; the client should retry. */
+  internalError: 1011,
+  /** Too much was queued while the room was loading. */
+  tryAgainLater: 1013,
+  /** The client did not read fast enough; its send buffer passed the cap. */
+  slowConsumer: 4008,
+} as const;
+
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

@@ -1,0 +1,198 @@
+/**
+ * Pure encoder/decoder for the wire protocol. Knows nothing of sockets.
+ *
+ * Frame layout (lib0 var-uint encoding throughout):
+ *   sync:            [0][sub-tag][var-bytes payload]   sub-tag 0 = step 1 (state vector),
+ *                                                      1 = step 2, 2 = update (Yjs update)
+ *   awareness:       [1][var-bytes awareness update]
+ *   auth:            [2][0 = permission denied][var-string reason]
+ *   query-awareness: [3]
+ *   saved:           [100][var-bytes state vector]    (Inkwell only, opt-in)
+ *
+ * Handshake: each side sends sync step 1; each answers the other's with step 2;
+ * afterwards both sides stream `update`s and `awareness`.
+ */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+
+import { PROTOCOL_ERROR_REASONS, ProtocolError } from './errors';
+import { AUTH_TAGS, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type Message } from './messages';
+
+/** Decodes one frame. Throws `ProtocolError` for anything that is not exactly one valid message. */
+export function decode(frame: Uint8Array): Message {
+  const decoder = decoding.createDecoder(frame);
+  const message = readMessage(decoder);
+  if (decoding.hasContent(decoder)) {
+    throw malformed(`trailing bytes after ${message.type} message`);
+  }
+  return message;
+}
+
+/** Encodes one message into a frame. */
+export function encode(message: Message): Uint8Array {
+  const encoder = encoding.createEncoder();
+  switch (message.type) {
+    case 'sync-step-1':
+      writeSync(encoder, SYNC_TAGS.step1, message.stateVector);
+      break;
+    case 'sync-step-2':
+      writeSync(encoder, SYNC_TAGS.step2, message.update);
+      break;
+    case 'update':
+      writeSync(encoder, SYNC_TAGS.update, message.update);
+      break;
+    case 'awareness':
+      encoding.writeVarUint(encoder, MESSAGE_TAGS.awareness);
+      encoding.writeVarUint8Array(encoder, message.update);
+      break;
+    case 'query-awareness':
+      encoding.writeVarUint(encoder, MESSAGE_TAGS.queryAwareness);
+      break;
+    case 'permission-denied':
+      encoding.writeVarUint(encoder, MESSAGE_TAGS.auth);
+      encoding.writeVarUint(encoder, AUTH_TAGS.permissionDenied);
+      encoding.writeVarString(encoder, message.reason);
+      break;
+    case 'saved':
+      encoding.writeVarUint(encoder, MESSAGE_TAGS.saved);
+      encoding.writeVarUint8Array(encoder, message.stateVector);
+      break;
+    default:
+      return assertNever(message);
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/**
+ * Checks that `update` is a well-formed Yjs (v1) update, so that nothing from a
+ * malformed frame is ever applied or persisted. Throws `ProtocolError`.
+ */
+export function assertValidUpdate(update: Uint8Array): void {
+  try {
+    Y.decodeUpdate(update);
+  } catch (cause) {
+    throw malformed('invalid Yjs update', cause);
+  }
+}
+
+/** Checks that a state vector decodes. Throws `ProtocolError`. */
+export function assertValidStateVector(stateVector: Uint8Array): void {
+  try {
+    const decoder = decoding.createDecoder(stateVector);
+    const count = decoding.readVarUint(decoder);
+    for (let i = 0; i < count; i++) {
+      decoding.readVarUint(decoder);
+      decoding.readVarUint(decoder);
+    }
+    if (decoding.hasContent(decoder)) throw new Error('trailing bytes');
+  } catch (cause) {
+    throw malformed('invalid state vector', cause);
+  }
+}
+
+/** Decodes an awareness update into its entries, validating every state's JSON. */
+export function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
+  const decoder = decoding.createDecoder(update);
+  try {
+    const count = decoding.readVarUint(decoder);
+    const entries: AwarenessEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const clientId = decoding.readVarUint(decoder);
+      const clock = decoding.readVarUint(decoder);
+      const state: unknown = JSON.parse(readCheckedString(decoder));
+      entries.push({ clientId, clock, state });
+    }
+    if (decoding.hasContent(decoder)) throw new Error('trailing bytes');
+    return entries;
+  } catch (cause) {
+    if (cause instanceof ProtocolError) throw cause;
+    throw malformed('invalid awareness update', cause);
+  }
+}
+
+/** Encodes awareness entries in the y-protocols awareness format. */
+export function encodeAwarenessUpdate(entries: readonly AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const entry of entries) {
+    encoding.writeVarUint(encoder, entry.clientId);
+    encoding.writeVarUint(encoder, entry.clock);
+    encoding.writeVarString(encoder, JSON.stringify(entry.state));
+  }
+  return encoding.toUint8Array(encoder);
+}
+
+/** Compile-time exhaustiveness check for switches over unions. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}
+
+function readMessage(decoder: decoding.Decoder): Message {
+  const tag = readUint(decoder);
+  switch (tag) {
+    case MESSAGE_TAGS.sync:
+      return readSync(decoder);
+    case MESSAGE_TAGS.awareness:
+      return { type: 'awareness', update: readBytes(decoder) };
+    case MESSAGE_TAGS.auth: {
+      const authTag = readUint(decoder);
+      if (authTag !== AUTH_TAGS.permissionDenied) {
+        throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown auth message ${authTag}`);
+      }
+      return { type: 'permission-denied', reason: readCheckedString(decoder) };
+    }
+    case MESSAGE_TAGS.queryAwareness:
+      return { type: 'query-awareness' };
+    case MESSAGE_TAGS.saved:
+      return { type: 'saved', stateVector: readBytes(decoder) };
+    default:
+      throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown message type ${tag}`);
+  }
+}
+
+function readSync(decoder: decoding.Decoder): Message {
+  const syncTag = readUint(decoder);
+  const payload = readBytes(decoder);
+  switch (syncTag) {
+    case SYNC_TAGS.step1:
+      return { type: 'sync-step-1', stateVector: payload };
+    case SYNC_TAGS.step2:
+      return { type: 'sync-step-2', update: payload };
+    case SYNC_TAGS.update:
+      return { type: 'update', update: payload };
+    default:
+      throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown sync message ${syncTag}`);
+  }
+}
+
+function writeSync(encoder: encoding.Encoder, syncTag: number, payload: Uint8Array): void {
+  encoding.writeVarUint(encoder, MESSAGE_TAGS.sync);
+  encoding.writeVarUint(encoder, syncTag);
+  encoding.writeVarUint8Array(encoder, payload);
+}
+
+function readUint(decoder: decoding.Decoder): number {
+  try {
+    return decoding.readVarUint(decoder);
+  } catch (cause) {
+    throw malformed('truncated var-uint', cause);
+  }
+}
+
+// lib0's readVarUint8Array silently returns a short view past the end; check the length ourselves.
+function readBytes(decoder: decoding.Decoder): Uint8Array {
+  const length = readUint(decoder);
+  if (decoder.pos + length > decoder.arr.length) {
+    throw malformed(`payload length ${length} exceeds the frame`);
+  }
+  return decoding.readUint8Array(decoder, length);
+}
+
+function readCheckedString(decoder: decoding.Decoder): string {
+  return new TextDecoder('utf-8', { fatal: true }).decode(readBytes(decoder));
+}
+
+function malformed(message: string, cause?: unknown): ProtocolError {
+  return new ProtocolError(PROTOCOL_ERROR_REASONS.malformed, message, { cause });
+}

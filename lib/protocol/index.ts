@@ -1,0 +1,5 @@
+/** The wire protocol shared by the browser and the relay. */
+export * from './close-codes';
+export * from './codec';
+export * from './errors';
+export * from './messages';

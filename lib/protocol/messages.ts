@@ -1,0 +1,91 @@
+/**
+ * Message types of the Inkwell wire protocol: the y-websocket protocol plus one
+ * opt-in message (`saved`). See SPEC.md for the numbered rules.
+ */
+
+/** Outer message tags. 0–3 are y-websocket's; 100 is Inkwell's own. */
+export const MESSAGE_TAGS = {
+  sync: 0,
+  awareness: 1,
+  auth: 2,
+  queryAwareness: 3,
+  saved: 100,
+} as const;
+
+/** Sub-tags of a sync message (y-protocols/sync). */
+export const SYNC_TAGS = {
+  step1: 0,
+  step2: 1,
+  update: 2,
+} as const;
+
+/** Sub-tags of an auth message (y-protocols/auth). */
+export const AUTH_TAGS = {
+  permissionDenied: 0,
+} as const;
+
+/** Bumped whenever a message type is added or changed. */
+export const PROTOCOL_VERSION = 1;
+
+/** Sync step 1: "here is my state vector, send me what I lack". */
+export interface SyncStep1Message {
+  readonly type: 'sync-step-1';
+  readonly stateVector: Uint8Array;
+}
+
+/** Sync step 2: the reply to step 1, a Yjs update with what the asker lacks. */
+export interface SyncStep2Message {
+  readonly type: 'sync-step-2';
+  readonly update: Uint8Array;
+}
+
+/** An incremental Yjs update. */
+export interface UpdateMessage {
+  readonly type: 'update';
+  readonly update: Uint8Array;
+}
+
+/** An awareness update (y-protocols/awareness encoding), kept as bytes. */
+export interface AwarenessMessage {
+  readonly type: 'awareness';
+  readonly update: Uint8Array;
+}
+
+/** Asks the receiver to send every awareness state it knows. */
+export interface QueryAwarenessMessage {
+  readonly type: 'query-awareness';
+}
+
+/** The sender refuses a request (y-protocols/auth). */
+export interface PermissionDeniedMessage {
+  readonly type: 'permission-denied';
+  readonly reason: string;
+}
+
+/**
+ * Relay → client, only for clients that opted in: every change covered by
+ * `stateVector` is on disk.
+ */
+export interface SavedMessage {
+  readonly type: 'saved';
+  readonly stateVector: Uint8Array;
+}
+
+/** Every message of the protocol. */
+export type Message =
+  | SyncStep1Message
+  | SyncStep2Message
+  | UpdateMessage
+  | AwarenessMessage
+  | QueryAwarenessMessage
+  | PermissionDeniedMessage
+  | SavedMessage;
+
+export type MessageType = Message['type'];
+
+/** One entry of an awareness update. `state` is `null` when the client left. */
+export interface AwarenessEntry {
+  readonly clientId: number;
+  readonly clock: number;
+  readonly state: unknown;
+}

@@ -1,0 +1,168 @@
+/**
+ * Test helpers: a real relay on an ephemeral port with LevelDB in a temp dir,
+ * stock y-websocket clients, and raw sockets. Everything started here is
+ * registered for teardown, which tests run in `afterEach`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as decoding from 'lib0/decoding';
+import { WebSocket } from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+
+import { createRelay, type CreateRelayOptions, type Relay } from '../../collab-server/server';
+import { openLevelStore } from '../../collab-server/storage/leveldb';
+import { MESSAGE_TAGS, decode, type Message } from '../../lib/protocol';
+
+type Cleanup = () => Promise<void> | void;
+
+/** Collects teardown steps; `run` executes them last-in first-out. */
+export class Teardown {
+  private steps: Cleanup[] = [];
+
+  add(step: Cleanup): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    const steps = this.steps.reverse();
+    this.steps = [];
+    for (const step of steps) await step();
+  }
+}
+
+/** Makes a temp dir removed at teardown. */
+export async function makeTempDir(teardown: Teardown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'inkwell-test-'));
+  teardown.add(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts a relay on 127.0.0.1:0 over LevelDB in `dataDir`; closed at teardown unless closed before. */
+export async function startRelay(
+  teardown: Teardown,
+  options: { dataDir: string } & Omit<Partial<CreateRelayOptions>, 'store'>,
+): Promise<Relay> {
+  const store = await openLevelStore({ dir: join(options.dataDir, 'leveldb') });
+  const relay = await createRelay({ heartbeatIntervalMs: 60_000, ...options, store, host: '127.0.0.1', port: 0 });
+  teardown.add(() => relay.close());
+  return relay;
+}
+
+/** A stock y-websocket client on its own `Y.Doc`. */
+export interface TestClient {
+  readonly doc: Y.Doc;
+  readonly provider: WebsocketProvider;
+  readonly text: Y.Text;
+  /** The newest `saved` state vector from the relay (only with `savedAcks`). */
+  readonly saved: { stateVector: Map<number, number> | null };
+}
+
+/** Connects an unmodified `WebsocketProvider` (with `ws`) to the relay; destroyed at teardown. */
+export function connectClient(
+  teardown: Teardown,
+  relay: { url: string },
+  docId: string,
+  options: { params?: Record<string, string>; savedAcks?: boolean } = {},
+): TestClient {
+  const doc = new Y.Doc();
+  const params = { ...options.params, ...(options.savedAcks ? { saved: '1' } : {}) };
+  const provider = new WebsocketProvider(relay.url, docId, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    params,
+    disableBc: true,
+    maxBackoffTime: 200,
+  });
+  const saved: TestClient['saved'] = { stateVector: null };
+  if (options.savedAcks) {
+    // The one extra handler an Inkwell client adds to the stock provider.
+    provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
+      saved.stateVector = Y.decodeStateVector(decoding.readVarUint8Array(decoder));
+    };
+  }
+  teardown.add(() => {
+    provider.destroy();
+    doc.destroy();
+  });
+  return { doc, provider, text: doc.getText('t'), saved };
+}
+
+/** True when the relay reported on disk everything `client` has. */
+export function isAllSaved(client: TestClient): boolean {
+  const saved = client.saved.stateVector;
+  if (!saved) return false;
+  for (const [clientId, clock] of Y.decodeStateVector(Y.encodeStateVector(client.doc))) {
+    if ((saved.get(clientId) ?? 0) < clock) return false;
+  }
+  return true;
+}
+
+/** Waits until the relay has acknowledged everything `client` has as saved. */
+export function waitForSaved(client: TestClient, timeoutMs = 5_000): Promise<void> {
+  return waitUntil(() => isAllSaved(client), { timeoutMs, what: 'saved acknowledgement' });
+}
+
+/** Resolves when the provider has completed its sync with the relay. */
+export function waitForSync(client: TestClient): Promise<void> {
+  if (client.provider.synced) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onSync = (isSynced: boolean): void => {
+      if (!isSynced) return;
+      client.provider.off('sync', onSync);
+      resolve();
+    };
+    client.provider.on('sync', onSync);
+  });
+}
+
+/** Polls `predicate` on every event-loop turn until it holds, failing after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A raw WebSocket that records decoded messages and its close event. */
+export interface RawSocket {
+  readonly socket: WebSocket;
+  readonly received: Message[];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  send(frame: Uint8Array | string): void;
+}
+
+/** Opens a raw socket to `url` and waits for it to open. */
+export async function openRawSocket(teardown: Teardown, url: string): Promise<RawSocket> {
+  const socket = new WebSocket(url);
+  const received: Message[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  socket.on('message', (data: Buffer) => received.push(decode(new Uint8Array(data))));
+  socket.on('error', () => undefined);
+  teardown.add(() => socket.terminate());
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+    socket.once('error', reject);
+  });
+  return { socket, received, closed, send: (frame) => socket.send(frame) };
+}
+
+/** Tries to open a socket and resolves with the HTTP status of the refused upgrade. */
+export function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.on('open', () => {
+      socket.terminate();
+      reject(new Error('upgrade was accepted'));
+    });
+    socket.on('error', () => undefined);
+  });
+}

@@ -1,0 +1,172 @@
+/** The relay with stock y-websocket clients: sync, late joiners, awareness, load-before-serve. */
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+
+import { encode, encodeAwarenessUpdate } from '../../lib/protocol';
+import {
+  Teardown,
+  connectClient,
+  makeTempDir,
+  openRawSocket,
+  startRelay,
+  waitForSaved,
+  waitForSync,
+  waitUntil,
+} from '../helpers/relay';
+
+const teardown = new Teardown();
+afterEach(() => teardown.run());
+
+describe('relay sync', () => {
+  it('two stock clients converge on concurrent edits', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const alice = connectClient(teardown, relay, 'doc-1');
+    const bob = connectClient(teardown, relay, 'doc-1');
+    await Promise.all([waitForSync(alice), waitForSync(bob)]);
+
+    alice.text.insert(0, 'hello ');
+    bob.text.insert(0, 'world ');
+    bob.doc.getMap('meta').set('title', 'Greeting');
+    await waitUntil(() => alice.text.toString() === bob.text.toString() && alice.text.length === 12, {
+      what: 'convergence',
+    });
+    expect(alice.doc.getMap('meta').get('title')).toBe('Greeting');
+    expect(Y.encodeStateVector(alice.doc)).toEqual(Y.encodeStateVector(bob.doc));
+  });
+
+  it('a late joiner receives everything written before it came', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const writer = connectClient(teardown, relay, 'late');
+    await waitForSync(writer);
+    for (let i = 0; i < 50; i++) writer.text.insert(writer.text.length, `line ${i}\n`);
+
+    const late = connectClient(teardown, relay, 'late');
+    await waitForSync(late);
+    await waitUntil(() => late.text.toString() === writer.text.toString(), { what: 'late joiner content' });
+    expect(late.text.toString()).toContain('line 49');
+  });
+
+  it('keeps rooms apart', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const a = connectClient(teardown, relay, 'room-a');
+    const b = connectClient(teardown, relay, 'room-b');
+    await Promise.all([waitForSync(a), waitForSync(b)]);
+    a.text.insert(0, 'only in a');
+    const a2 = connectClient(teardown, relay, 'room-a');
+    await waitUntil(() => a2.text.toString() === 'only in a');
+    expect(b.text.toString()).toBe('');
+  });
+
+  it('two clients connecting at the same instant to a cold document both get the stored content', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const first = await startRelay(teardown, { dataDir });
+    const writer = connectClient(teardown, first, 'cold', { savedAcks: true });
+    await waitForSync(writer);
+    writer.text.insert(0, 'stored before restart');
+    await waitForSaved(writer);
+    writer.provider.destroy();
+    await first.close();
+
+    const second = await startRelay(teardown, { dataDir });
+    const clients = [connectClient(teardown, second, 'cold'), connectClient(teardown, second, 'cold')];
+    await Promise.all(clients.map(waitForSync));
+    for (const client of clients) expect(client.text.toString()).toBe('stored before restart');
+    // The document was loaded once: its content is not doubled by two loads.
+    await waitUntil(() => clients[0]!.text.toString() === clients[1]!.text.toString());
+    expect(clients[0]!.text.toString()).toBe('stored before restart');
+  });
+
+  it('holds messages that arrive while the room loads and applies them in order afterwards', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const raw = await openRawSocket(teardown, `${relay.url}/queued`);
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (update: Uint8Array) => updates.push(update));
+    for (let i = 0; i < 20; i++) source.getText('t').insert(i, String(i % 10));
+    // Sent immediately after open, before the room has answered anything.
+    for (const update of updates) raw.send(encode({ type: 'update', update }));
+
+    const reader = connectClient(teardown, relay, 'queued');
+    await waitUntil(() => reader.text.toString() === source.getText('t').toString(), { what: 'queued updates' });
+  });
+});
+
+describe('relay awareness', () => {
+  it('broadcasts awareness to peers and removes a closed peer within a second', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const alice = connectClient(teardown, relay, 'aw');
+    const bob = connectClient(teardown, relay, 'aw');
+    await Promise.all([waitForSync(alice), waitForSync(bob)]);
+
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#f00' });
+    await waitUntil(() => bob.provider.awareness.getStates().get(alice.doc.clientID)?.user?.name === 'Alice', {
+      what: 'awareness at bob',
+    });
+
+    const closedAt = Date.now();
+    // Drop the socket without the client's own goodbye, so only the relay can announce the removal.
+    alice.provider.awareness.setLocalState({ user: { name: 'Alice' } });
+    (alice.provider.ws as unknown as { terminate(): void } | null)?.terminate();
+    alice.provider.shouldConnect = false;
+    await waitUntil(() => !bob.provider.awareness.getStates().has(alice.doc.clientID), {
+      what: 'awareness removal',
+      timeoutMs: 1_000,
+    });
+    expect(Date.now() - closedAt).toBeLessThan(1_000);
+  });
+
+  it('answers query-awareness with every known state, and a late joiner sees present peers', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const alice = connectClient(teardown, relay, 'aw-late');
+    await waitForSync(alice);
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice' });
+    const observer = connectClient(teardown, relay, 'aw-late');
+    await waitUntil(() => observer.provider.awareness.getStates().get(alice.doc.clientID)?.user?.name === 'Alice');
+
+    const raw = await openRawSocket(teardown, `${relay.url}/aw-late`);
+    await waitUntil(() => raw.received.some((message) => message.type === 'awareness'), { what: 'initial awareness' });
+    raw.received.length = 0;
+    raw.send(encode({ type: 'query-awareness' }));
+    await waitUntil(() => raw.received.some((message) => message.type === 'awareness'), { what: 'query reply' });
+    const reply = raw.received.find((message) => message.type === 'awareness');
+    const probe = new awarenessProtocol.Awareness(new Y.Doc());
+    if (reply?.type !== 'awareness') throw new Error('no awareness reply');
+    awarenessProtocol.applyAwarenessUpdate(probe, reply.update, 'test');
+    expect(probe.getStates().get(alice.doc.clientID)).toMatchObject({ user: { name: 'Alice' } });
+    probe.destroy();
+  });
+
+  it('drops awareness that tries to set or remove another connection’s client id', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const alice = connectClient(teardown, relay, 'spoof');
+    const bob = connectClient(teardown, relay, 'spoof');
+    await Promise.all([waitForSync(alice), waitForSync(bob)]);
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice' });
+    await waitUntil(() => bob.provider.awareness.getStates().has(alice.doc.clientID));
+
+    const mallory = await openRawSocket(teardown, `${relay.url}/spoof`);
+    const aliceClock = alice.provider.awareness.meta.get(alice.doc.clientID)?.clock ?? 0;
+    mallory.send(
+      encode({
+        type: 'awareness',
+        update: encodeAwarenessUpdate([
+          { clientId: alice.doc.clientID, clock: aliceClock + 10, state: { user: { name: 'Mallory as Alice' } } },
+        ]),
+      }),
+    );
+    mallory.send(
+      encode({
+        type: 'awareness',
+        update: encodeAwarenessUpdate([{ clientId: alice.doc.clientID, clock: aliceClock + 11, state: null }]),
+      }),
+    );
+    // Mallory's own id is accepted: once it reaches bob, the spoofed frames before it were processed.
+    mallory.send(
+      encode({ type: 'awareness', update: encodeAwarenessUpdate([{ clientId: 4242, clock: 1, state: { user: { name: 'Mallory' } } }]) }),
+    );
+    await waitUntil(() => bob.provider.awareness.getStates().get(4242)?.user?.name === 'Mallory', { what: 'mallory' });
+    expect(bob.provider.awareness.getStates().get(alice.doc.clientID)).toMatchObject({ user: { name: 'Alice' } });
+    expect(await relay.metrics.awarenessDropped.get()).toMatchObject({ values: [{ value: 2 }] });
+  });
+});
