@@ -22,6 +22,7 @@ export interface DocStore {
   /**
    * Durably appends updates, in order. Resolves with the sequence number of the
    * last one once they are on disk; rejects on failure (nothing is swallowed).
+   * The buffers are kept until written: callers must not mutate them.
    */
   appendUpdates(docId: DocId, updates: readonly Uint8Array[]): Promise<number>;
   /**

@@ -4,7 +4,6 @@ import { EMPTY_STORED_DOC, StorageError, type DocStore, type StoredDoc } from '.
 
 interface MemoryDoc {
   snapshot: Uint8Array | null;
-  snapshotSeq: number;
   log: { seq: number; update: Uint8Array }[];
   lastSeq: number;
 }
@@ -35,7 +34,7 @@ export function createMemoryStore(): DocStore {
       assertOpen();
       let doc = docs.get(docId);
       if (!doc) {
-        doc = { snapshot: null, snapshotSeq: 0, log: [], lastSeq: 0 };
+        doc = { snapshot: null, log: [], lastSeq: 0 };
         docs.set(docId, doc);
       }
       for (const update of updates) {
@@ -46,10 +45,12 @@ export function createMemoryStore(): DocStore {
     },
     async compact(docId, { snapshot, throughSeq }) {
       assertOpen();
-      const doc = docs.get(docId);
-      if (!doc) throw new StorageError(`cannot compact unknown document ${docId}`);
+      let doc = docs.get(docId);
+      if (!doc) {
+        doc = { snapshot: null, log: [], lastSeq: throughSeq };
+        docs.set(docId, doc);
+      }
       doc.snapshot = snapshot.slice();
-      doc.snapshotSeq = throughSeq;
       doc.log = doc.log.filter((entry) => entry.seq > throughSeq);
     },
     async close() {

@@ -66,7 +66,9 @@ export function encode(message: Message): Uint8Array {
 
 /**
  * Checks that `update` is a well-formed Yjs (v1) update, so that nothing from a
- * malformed frame is ever applied or persisted. Throws `ProtocolError`.
+ * malformed frame is ever applied. Throws `ProtocolError`. Bytes after a valid
+ * update are ignored by Yjs; the relay persists and forwards only what its
+ * document emits, never the raw frame, so they go nowhere.
  */
 export function assertValidUpdate(update: Uint8Array): void {
   try {
@@ -189,8 +191,15 @@ function readBytes(decoder: decoding.Decoder): Uint8Array {
   return decoding.readUint8Array(decoder, length);
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function readCheckedString(decoder: decoding.Decoder): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(readBytes(decoder));
+  const bytes = readBytes(decoder);
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch (cause) {
+    throw malformed('string is not valid UTF-8', cause);
+  }
 }
 
 function malformed(message: string, cause?: unknown): ProtocolError {

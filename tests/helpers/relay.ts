@@ -55,8 +55,8 @@ export interface TestClient {
   readonly doc: Y.Doc;
   readonly provider: WebsocketProvider;
   readonly text: Y.Text;
-  /** The newest `saved` state vector from the relay (only with `savedAcks`). */
-  readonly saved: { stateVector: Map<number, number> | null };
+  /** The newest `saved` state vector from the relay, and the state vector after this client's last own change. */
+  readonly saved: { stateVector: Map<number, number> | null; localStateVector: Map<number, number> };
 }
 
 /** Connects an unmodified `WebsocketProvider` (with `ws`) to the relay; destroyed at teardown. */
@@ -74,7 +74,11 @@ export function connectClient(
     disableBc: true,
     maxBackoffTime: 200,
   });
-  const saved: TestClient['saved'] = { stateVector: null };
+  const saved: TestClient['saved'] = { stateVector: null, localStateVector: new Map() };
+  // "Saved" is about this client's own changes: remote ones arriving later do not make it unsaved.
+  doc.on('update', (_update: Uint8Array, origin: unknown) => {
+    if (origin !== provider) saved.localStateVector = Y.decodeStateVector(Y.encodeStateVector(doc));
+  });
   if (options.savedAcks) {
     // The one extra handler an Inkwell client adds to the stock provider.
     provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
@@ -88,11 +92,11 @@ export function connectClient(
   return { doc, provider, text: doc.getText('t'), saved };
 }
 
-/** True when the relay reported on disk everything `client` has. */
+/** True when the relay reported on disk every change `client` made. */
 export function isAllSaved(client: TestClient): boolean {
   const saved = client.saved.stateVector;
   if (!saved) return false;
-  for (const [clientId, clock] of Y.decodeStateVector(Y.encodeStateVector(client.doc))) {
+  for (const [clientId, clock] of client.saved.localStateVector) {
     if ((saved.get(clientId) ?? 0) < clock) return false;
   }
   return true;
@@ -117,12 +121,21 @@ export function waitForSync(client: TestClient): Promise<void> {
 }
 
 /** Polls `predicate` on every event-loop turn until it holds, failing after `timeoutMs`. */
-export async function waitUntil(predicate: () => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** The relay's /healthz answer. */
+export async function relayHealth(relay: Relay): Promise<{ status: string; connections: number; rooms: number }> {
+  const response = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
+  return (await response.json()) as { status: string; connections: number; rooms: number };
 }
 
 /** A raw WebSocket that records decoded messages and its close event. */

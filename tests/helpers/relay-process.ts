@@ -1,0 +1,69 @@
+/** Runs `collab-server/main.ts` as a real child process, as `npm run relay` does. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import type { Teardown } from './relay';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A relay child process. */
+export interface RelayProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  readonly port: number;
+  /** Every stdout line so far (JSON log lines). */
+  readonly stdout: string[];
+  /** Resolves with the exit code (or signal) once the process ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the relay process and waits for its `listening on ws://…` line. */
+export function spawnRelay(teardown: Teardown, env: Record<string, string>): Promise<RelayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'collab-server/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, COLLAB_HOST: '127.0.0.1', COLLAB_PORT: '0', LOG_LEVEL: 'info', ...env },
+  });
+  const stdout: string[] = [];
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  teardown.add(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        stdout.push(line);
+        const match = /listening on (ws:\/\/[^"\s]+:(\d+))/.exec(line);
+        if (match?.[1] && match[2]) resolve({ child, url: match[1], port: Number(match[2]), stdout, exited });
+      }
+    });
+    void exited.then(({ code }) => reject(new Error(`relay exited with ${code} before listening: ${stderr}`)));
+  });
+}
+
+/** Runs the relay process expecting it to fail; resolves with its exit code and stderr. */
+export function runRelayExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'collab-server/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, COLLAB_PORT: '0', ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}

@@ -1,0 +1,142 @@
+/** Durability inside one process: restart, compaction, idle unload. */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+
+import { openLevelStore } from '../../collab-server/storage/leveldb';
+import { parseDocId, type DocId } from '../../lib/ids';
+import {
+  Teardown,
+  connectClient,
+  makeTempDir,
+  relayHealth,
+  startRelay,
+  waitForSaved,
+  waitForSync,
+  waitUntil,
+} from '../helpers/relay';
+
+const teardown = new Teardown();
+afterEach(() => teardown.run());
+
+function docId(value: string): DocId {
+  const id = parseDocId(value);
+  if (!id) throw new Error(`bad doc id ${value}`);
+  return id;
+}
+
+/** Reads a document straight from the LevelDB files (the relay must be closed). */
+async function readStored(dataDir: string, id: string) {
+  const store = await openLevelStore({ dir: join(dataDir, 'leveldb') });
+  try {
+    const stored = await store.load(docId(id));
+    const doc = new Y.Doc();
+    if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+    for (const update of stored.updates) Y.applyUpdate(doc, update);
+    return { stored, doc };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('relay storage', () => {
+  it('keeps content across a graceful restart', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const relay = await startRelay(teardown, { dataDir });
+    const writer = connectClient(teardown, relay, 'restart');
+    await waitForSync(writer);
+    writer.text.insert(0, 'survives a restart');
+    writer.doc.getXmlFragment('x').insert(0, [new Y.XmlElement('paragraph')]);
+    // No saved acknowledgement awaited: once the relay has the edit, a graceful stop must flush it.
+    const observer = connectClient(teardown, relay, 'restart');
+    await waitUntil(() => observer.doc.getXmlFragment('x').length === 1, { what: 'edit at the relay' });
+    await relay.close();
+
+    const restarted = await startRelay(teardown, { dataDir });
+    const reader = connectClient(teardown, restarted, 'restart');
+    await waitForSync(reader);
+    expect(reader.text.toString()).toBe('survives a restart');
+    expect(reader.doc.getXmlFragment('x').length).toBe(1);
+  });
+
+  it('compaction folds the log into one snapshot and the loaded state stays byte-identical', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const relay = await startRelay(teardown, { dataDir, compactAfterUpdates: 1_000_000, compactAfterBytes: 2 ** 40 });
+    const writer = connectClient(teardown, relay, 'compact', { savedAcks: true });
+    await waitForSync(writer);
+    for (let i = 0; i < 300; i++) {
+      writer.text.insert(writer.text.length, `w${i} `);
+      if (i % 3 === 0) writer.text.delete(0, 1);
+    }
+    await waitForSaved(writer);
+    await relay.close();
+    const before = await readStored(dataDir, 'compact');
+    expect(before.stored.updates.length).toBeGreaterThanOrEqual(300);
+
+    const compacting = await startRelay(teardown, { dataDir, compactAfterUpdates: 100 });
+    const reader = connectClient(teardown, compacting, 'compact');
+    await waitForSync(reader);
+    await waitUntil(async () => (await compacting.metrics.compactions.get()).values[0]?.value === 1, {
+      what: 'compaction',
+    });
+    await compacting.close();
+    const after = await readStored(dataDir, 'compact');
+
+    expect(after.stored.snapshot).not.toBeNull();
+    expect(after.stored.updates.length).toBe(0);
+    expect(after.stored.snapshot!.byteLength).toBeLessThan(before.stored.logBytes);
+    expect(Y.encodeStateAsUpdate(after.doc)).toEqual(Y.encodeStateAsUpdate(before.doc));
+    expect(after.doc.getText('t').toString()).toBe(writer.text.toString());
+  });
+
+  it('compacts in the background while edits keep coming, losing nothing', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const relay = await startRelay(teardown, { dataDir, compactAfterUpdates: 40 });
+    const writer = connectClient(teardown, relay, 'live-compact', { savedAcks: true });
+    await waitForSync(writer);
+    for (let i = 0; i < 400; i++) {
+      writer.text.insert(writer.text.length, String(i % 10));
+      if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitForSaved(writer);
+    expect((await relay.metrics.compactions.get()).values[0]?.value).toBeGreaterThan(1);
+    await relay.close();
+    const after = await readStored(dataDir, 'live-compact');
+    expect(after.doc.getText('t').toString()).toBe(writer.text.toString());
+    expect(after.stored.updates.length).toBeLessThan(80);
+  });
+
+  it('unloads a room that stayed empty, and reloads it on the next visit', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const relay = await startRelay(teardown, { dataDir, roomIdleMs: 50 });
+    const writer = connectClient(teardown, relay, 'idle', { savedAcks: true });
+    await waitForSync(writer);
+    writer.text.insert(0, 'kept while unloaded');
+    await waitForSaved(writer);
+    expect((await relayHealth(relay)).rooms).toBe(1);
+    writer.provider.destroy();
+    await waitUntil(async () => (await relayHealth(relay)).rooms === 0, { what: 'unload' });
+
+    const metricsText = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    expect(metricsText).toMatch(/^inkwell_relay_rooms 0$/m);
+    expect(metricsText).toMatch(/^inkwell_relay_room_memory_bytes 0$/m);
+
+    const reader = connectClient(teardown, relay, 'idle');
+    await waitForSync(reader);
+    expect(reader.text.toString()).toBe('kept while unloaded');
+    const loadedMetrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    expect(loadedMetrics).toMatch(/^inkwell_relay_rooms 1$/m);
+    expect(loadedMetrics).toMatch(/^inkwell_relay_room_memory_bytes [1-9]\d*$/m);
+  });
+
+  it('keeps a room loaded while someone is connected', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown), roomIdleMs: 20 });
+    const stayer = connectClient(teardown, relay, 'busy');
+    const leaver = connectClient(teardown, relay, 'busy');
+    await Promise.all([waitForSync(stayer), waitForSync(leaver)]);
+    leaver.provider.destroy();
+    await waitUntil(async () => (await relayHealth(relay)).connections === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await relayHealth(relay)).rooms).toBe(1);
+  });
+});
