@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     compactAfterBytes: env.COLLAB_COMPACT_BYTES,
     maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
   });
-  logger.info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
+  // The ready line is printed whatever LOG_LEVEL says: scripts and tests wait for it.
+  logger.child({}, { level: 'info' }).info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
 
   let isStopping = false;
   const stop = (signal: NodeJS.Signals): void => {
