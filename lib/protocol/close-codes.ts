@@ -1,6 +1,6 @@
 /**
  * WebSocket close codes the relay uses, each with the reason text it sends.
- * Codes 1000–1015 are RFC 6455; 4000–4999 are Inkwell's own.
+ * Codes 1000–1015 are RFC 6455; 4000–4999 are Inkwell's own. See SPEC.md.
  */
 export const CLOSE_CODES = {
   /** Relay shutting down or the room going away. */
