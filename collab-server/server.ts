@@ -57,8 +57,23 @@ const HARD_PAYLOAD_FACTOR = 4;
 // How long shutdown waits for clients to answer the close handshake before dropping them.
 const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
 
-/** Starts a relay listening on `host:port` (port 0 picks a free one). */
-export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
+/**
+ * The relay without a listener of its own: `handleUpgrade` and `handleRequest`
+ * plug into any HTTP server, so the relay can share one port with the web app.
+ */
+export interface RelayEndpoint {
+  readonly config: RelayConfig;
+  readonly metrics: RelayMetrics;
+  /** Takes over an upgrade request (any path; refuses those outside the prefix). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Serves /healthz and /metrics; returns false for any other request. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Stops accepting, writes everything to disk, closes sockets with 1001, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Builds the relay's upgrade and HTTP handlers over `options.store`. */
+export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint {
   const config: RelayConfig = { ...RELAY_DEFAULTS, ...definedOnly(options) };
   const { store } = options;
   const logger = options.logger ?? createSilentLogger();
@@ -134,7 +149,7 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
     });
   };
 
-  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const path = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
     if (request.method === 'GET' && path === '/healthz') {
       const stats = rooms.stats();
@@ -143,7 +158,7 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
         connections: connections.size,
         rooms: stats.count,
       });
-      return;
+      return true;
     }
     if (request.method === 'GET' && path === '/metrics') {
       metrics.registry.metrics().then(
@@ -156,13 +171,10 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
           sendJson(response, 500, { error: 'metrics collection failed' });
         },
       );
-      return;
+      return true;
     }
-    sendJson(response, 404, { error: 'not found' });
+    return false;
   };
-
-  const server: Server = createServer(onRequest);
-  server.on('upgrade', onUpgrade);
 
   const heartbeat = setInterval(() => {
     for (const connection of connections) {
@@ -171,6 +183,36 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
     }
   }, config.heartbeatIntervalMs);
 
+  return {
+    config,
+    metrics,
+    handleUpgrade: onUpgrade,
+    handleRequest: onRequest,
+    async close() {
+      if (isClosing) return;
+      isClosing = true;
+      clearInterval(heartbeat);
+      // Ignore frames from here on: nothing sent now was acknowledged as saved,
+      // and clients send it again when they reconnect.
+      for (const connection of connections) connection.drain();
+      await rooms.closeAll();
+      const sockets = [...wss.clients];
+      for (const connection of connections) connection.close(CLOSE_CODES.goingAway, 'relay shutting down');
+      await waitForSocketsToClose(sockets, CLOSE_HANDSHAKE_GRACE_MS);
+      await store.close();
+      logger.info({}, 'relay stopped');
+    },
+  };
+}
+
+/** Starts a relay listening on `host:port` (port 0 picks a free one). */
+export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
+  const endpoint = createRelayEndpoint(options);
+  const { config } = endpoint;
+  const server: Server = createServer((request, response) => {
+    if (!endpoint.handleRequest(request, response)) sendJson(response, 404, { error: 'not found' });
+  });
+  server.on('upgrade', endpoint.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -185,23 +227,12 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
   return {
     url,
     port: address.port,
-    metrics,
+    metrics: endpoint.metrics,
     async close() {
-      if (isClosing) return;
-      isClosing = true;
-      clearInterval(heartbeat);
-      // Ignore frames from here on: nothing sent now was acknowledged as saved,
-      // and clients send it again when they reconnect.
-      for (const connection of connections) connection.drain();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await rooms.closeAll();
-      const sockets = [...wss.clients];
-      for (const connection of connections) connection.close(CLOSE_CODES.goingAway, 'relay shutting down');
-      await waitForSocketsToClose(sockets, CLOSE_HANDSHAKE_GRACE_MS);
+      await endpoint.close();
       server.closeAllConnections();
       await serverClosed;
-      await store.close();
-      logger.info({}, 'relay stopped');
     },
   };
 }
