@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { RELAY_DEFAULTS } from './server';
+import { RELAY_DEFAULTS, type RelayConfig } from './server';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -21,6 +21,11 @@ const ENV_SCHEMA = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+const APP_ENV_SCHEMA = ENV_SCHEMA.extend({
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: integer(0, 65_535).default(3000),
+});
+
 /** The validated environment of the relay process. */
 export type RelayEnv = z.infer<typeof ENV_SCHEMA>;
 
@@ -34,14 +39,38 @@ export class ConfigError extends Error {
   }
 }
 
+/** The validated environment of `npm start` (web app and relay on one port). */
+export type AppEnv = z.infer<typeof APP_ENV_SCHEMA>;
+
 /** Parses the relay's variables out of `env`; empty strings count as unset. */
 export function parseRelayEnv(env: Record<string, string | undefined>): RelayEnv {
+  return parseWith(ENV_SCHEMA, env);
+}
+
+/** Parses `npm start`'s variables: the relay's plus `HOST` and `PORT`. */
+export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
+  return parseWith(APP_ENV_SCHEMA, env);
+}
+
+function parseWith<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = ENV_SCHEMA.safeParse(present);
+  const result = schema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+/** The relay tunables named by the environment (host and port are the caller's). */
+export function relayTunablesFromEnv(env: RelayEnv) {
+  return {
+    maxMessageBytes: env.COLLAB_MAX_MESSAGE_BYTES,
+    heartbeatIntervalMs: env.COLLAB_HEARTBEAT_MS,
+    roomIdleMs: env.COLLAB_ROOM_IDLE_MS,
+    compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
+    compactAfterBytes: env.COLLAB_COMPACT_BYTES,
+    maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
+  } satisfies Partial<RelayConfig>;
 }

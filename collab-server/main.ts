@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 
-import { ConfigError, parseRelayEnv, type RelayEnv } from './config';
+import { ConfigError, parseRelayEnv, relayTunablesFromEnv, type RelayEnv } from './config';
 import { createRelay } from './server';
 import { openLevelStore } from './storage/leveldb';
 
@@ -30,12 +30,7 @@ async function main(): Promise<void> {
     logger,
     host: env.COLLAB_HOST,
     port: env.COLLAB_PORT,
-    maxMessageBytes: env.COLLAB_MAX_MESSAGE_BYTES,
-    heartbeatIntervalMs: env.COLLAB_HEARTBEAT_MS,
-    roomIdleMs: env.COLLAB_ROOM_IDLE_MS,
-    compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
-    compactAfterBytes: env.COLLAB_COMPACT_BYTES,
-    maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
+    ...relayTunablesFromEnv(env),
   });
   // The ready line is printed whatever LOG_LEVEL says: scripts and tests wait for it.
   logger.child({}, { level: 'info' }).info({ dataDir, url: relay.url }, `listening on ${relay.url}`);

@@ -1,0 +1,103 @@
+/**
+ * `npm start`: the web app and the relay on ONE port. Next.js serves pages;
+ * the relay takes WebSocket upgrades under /collab/<docId> plus /healthz and
+ * /metrics, so one reverse proxy (and one TLS certificate) fronts both.
+ * Builds the app first when no build exists.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import next from 'next';
+import { pino } from 'pino';
+
+import { ConfigError, parseAppEnv, relayTunablesFromEnv, type AppEnv } from './config';
+import { createRelayEndpoint } from './server';
+import { openLevelStore } from './storage/leveldb';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RELAY_PATH_PREFIX = '/collab';
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+function buildIfMissing(): void {
+  if (existsSync(resolve(REPO_ROOT, '.next', 'BUILD_ID'))) return;
+  console.log('inkwell: no production build found; running `next build` (takes a minute or two)…');
+  const result = spawnSync(process.execPath, [resolve(REPO_ROOT, 'node_modules/next/dist/bin/next'), 'build'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+  });
+  if (result.status !== 0) {
+    console.error('inkwell: `next build` failed');
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  let env: AppEnv;
+  try {
+    env = parseAppEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`inkwell: ${error.message}`);
+    process.exit(1);
+  }
+  process.env.NEXT_TELEMETRY_DISABLED = '1';
+  buildIfMissing();
+
+  const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell' } });
+  const dataDir = resolve(env.COLLAB_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
+  const relay = createRelayEndpoint({ store, logger, pathPrefix: RELAY_PATH_PREFIX, ...relayTunablesFromEnv(env) });
+
+  const app = next({ dev: false, dir: REPO_ROOT, hostname: env.HOST, port: env.PORT });
+  await app.prepare();
+  const handlePage = app.getRequestHandler();
+
+  const server = createServer((request, response) => {
+    if (relay.handleRequest(request, response)) return;
+    handlePage(request, response).catch((error: unknown) => {
+      logger.error({ err: error }, 'page request failed');
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  server.on('upgrade', (request, socket, head) => {
+    if (request.url?.startsWith(`${RELAY_PATH_PREFIX}/`)) relay.handleUpgrade(request, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(env.PORT, env.HOST, () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.child({}, { level: 'info' }).info({ dataDir, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
+
+  let isStopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal }, 'stopping: flushing documents to disk');
+    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
+    server.close();
+    relay.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error('inkwell: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+'use client';
+
+/** Home: create a document, or reopen one this browser has visited. */
+import { useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
+
+import { newDocumentId } from '../lib/collab/new-document-id';
+import { forgetDocument, loadRecentDocuments, type RecentDocument } from '../lib/collab/recent-documents';
+
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function HomePage() {
+  const router = useRouter();
+  const [recent, setRecent] = useState<RecentDocument[]>([]);
+  useEffect(() => setRecent(loadRecentDocuments()), []);
+
+  return (
+    <main className="home">
+      <h1>Inkwell</h1>
+      <p className="tagline">Write together, in real time, online or off.</p>
+      <button type="button" className="primary" onClick={() => router.push(`/d/${newDocumentId()}`)}>
+        New document
+      </button>
+      <section aria-labelledby="recent-heading">
+        <h2 id="recent-heading">Recent documents</h2>
+        {recent.length === 0 ? (
+          <p className="empty">Documents you open appear here.</p>
+        ) : (
+          <ul className="recent-list">
+            {recent.map((entry) => (
+              <li key={entry.id}>
+                <a href={`/d/${entry.id}`}>{entry.title || 'Untitled document'}</a>
+                <time dateTime={new Date(entry.openedAt).toISOString()}>{TIME_FORMAT.format(entry.openedAt)}</time>
+                <button
+                  type="button"
+                  aria-label={`Remove ${entry.title || 'Untitled document'} from the list`}
+                  onClick={() => {
+                    forgetDocument(entry.id);
+                    setRecent(loadRecentDocuments());
+                  }}
+                >
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </main>
+  );
+}

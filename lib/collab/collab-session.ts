@@ -1,0 +1,169 @@
+/**
+ * One open document in the browser: its `Y.Doc`, a local copy in IndexedDB,
+ * and the y-websocket connection to the relay, with Inkwell's reconnect policy
+ * and saved tracking. Framework-free; React reads it through the hooks in this folder.
+ */
+import * as decoding from 'lib0/decoding';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+
+import { MESSAGE_TAGS } from '../protocol/messages';
+import { fullJitterDelayMs } from './backoff';
+import { SavedTracker } from './saved-tracker';
+
+/** The connection as the user sees it. */
+export type ConnectionStatus =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'live' }
+  | { readonly kind: 'offline' }
+  | { readonly kind: 'reconnecting'; readonly nextAttemptAt: number };
+
+/** Whether this browser's changes are on the relay's disk. */
+export type SaveStatus = 'saved' | 'saving';
+
+/** A snapshot of everything the UI renders about the session. */
+export interface SessionState {
+  readonly connection: ConnectionStatus;
+  readonly save: SaveStatus;
+  /** True once the local IndexedDB copy has been loaded. */
+  readonly isLocalReady: boolean;
+  /** True once the first sync with the relay completed. */
+  readonly hasSynced: boolean;
+}
+
+/** Options of `CollabSession`. */
+export interface CollabSessionOptions {
+  readonly docId: string;
+  /** Base URL of the relay, e.g. `wss://host/collab`. */
+  readonly relayUrl: string;
+  /** Keep a copy in IndexedDB (off in environments without it). */
+  readonly persistLocally?: boolean;
+}
+
+/** Opens a document: local copy first, then the relay. Call `destroy` when done. */
+export class CollabSession {
+  readonly doc = new Y.Doc();
+  readonly provider: WebsocketProvider;
+  private readonly local: IndexeddbPersistence | null;
+  private readonly saved = new SavedTracker();
+  private readonly listeners = new Set<() => void>();
+  private state: SessionState;
+  private reconnectAttempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private isDestroyed = false;
+
+  constructor(options: CollabSessionOptions) {
+    this.state = {
+      connection: isBrowserOffline() ? { kind: 'offline' } : { kind: 'connecting' },
+      save: 'saved',
+      isLocalReady: !options.persistLocally,
+      hasSynced: false,
+    };
+    this.local = options.persistLocally ? new IndexeddbPersistence(`inkwell:${options.docId}`, this.doc) : null;
+    this.local?.whenSynced.then(() => this.update({ isLocalReady: true }));
+
+    this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
+      params: { saved: '1' },
+      // Inkwell schedules reconnects itself (full jitter); the provider only reports closes.
+      shouldReconnect: () => false,
+    } as ConstructorParameters<typeof WebsocketProvider>[3]);
+    this.provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
+      this.saved.noteAcknowledged(decoding.readVarUint8Array(decoder));
+      this.refreshSaved();
+    };
+    this.provider.on('status', ({ status }: { status: string }) => {
+      if (status === 'connecting') this.update({ connection: { kind: 'connecting' } });
+    });
+    this.provider.on('sync', (isSynced: boolean) => {
+      if (!isSynced) return;
+      this.reconnectAttempt = 0;
+      this.update({ connection: { kind: 'live' }, hasSynced: true });
+    });
+    this.provider.on('closed', () => this.scheduleReconnect());
+    this.doc.on('update', this.onDocUpdate);
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.onOnline);
+      window.addEventListener('offline', this.onOffline);
+    }
+  }
+
+  /** Current state; a new object whenever something changed (for useSyncExternalStore). */
+  getState = (): SessionState => this.state;
+
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Drops the connection and reconnects at once (used when the network returns). */
+  reconnectNow(): void {
+    if (this.isDestroyed) return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    if (this.provider.wsconnected || this.provider.wsconnecting) return;
+    this.update({ connection: { kind: 'connecting' } });
+    this.provider.connect();
+  }
+
+  destroy(): void {
+    this.isDestroyed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.onOnline);
+      window.removeEventListener('offline', this.onOffline);
+    }
+    this.doc.off('update', this.onDocUpdate);
+    this.provider.destroy();
+    void this.local?.destroy();
+    this.doc.destroy();
+    this.listeners.clear();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.isDestroyed) return;
+    if (isBrowserOffline()) {
+      this.update({ connection: { kind: 'offline' } });
+      return;
+    }
+    const delayMs = fullJitterDelayMs(this.reconnectAttempt);
+    this.reconnectAttempt += 1;
+    this.update({ connection: { kind: 'reconnecting', nextAttemptAt: Date.now() + delayMs } });
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.reconnectNow();
+    }, delayMs);
+  }
+
+  private readonly onDocUpdate = (_update: Uint8Array, origin: unknown): void => {
+    // Changes from the relay are saved by definition; IndexedDB replays are local history.
+    if (origin === this.provider) return;
+    this.saved.noteLocalChange(this.doc);
+    this.refreshSaved();
+  };
+
+  private readonly onOnline = (): void => this.reconnectNow();
+
+  private readonly onOffline = (): void => {
+    // The socket may stay open without traffic; drop it so the state is honest and reconnect is clean.
+    this.update({ connection: { kind: 'offline' } });
+    this.provider.ws?.close();
+  };
+
+  private refreshSaved(): void {
+    const save: SaveStatus = this.saved.isSaved() ? 'saved' : 'saving';
+    if (save !== this.state.save) this.update({ save });
+  }
+
+  private update(patch: Partial<SessionState>): void {
+    if (this.isDestroyed) return;
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+}
+
+function isBrowserOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
+}

@@ -1,0 +1,94 @@
+/** React hooks over `CollabSession`: open one per document, read its state and its people. */
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type * as Y from 'yjs';
+
+import { CollabSession, type SessionState } from './collab-session';
+import type { Identity } from './identity';
+
+/** The relay on the page's own origin, over wss:// when the page is https. */
+export function relayUrlForPage(): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${window.location.host}/collab`;
+}
+
+/** Opens the document for the lifetime of the component; `null` until mounted in the browser. */
+export function useCollabSession(docId: string): CollabSession | null {
+  const [session, setSession] = useState<CollabSession | null>(null);
+  useEffect(() => {
+    const opened = new CollabSession({ docId, relayUrl: relayUrlForPage(), persistLocally: 'indexedDB' in window });
+    setSession(opened);
+    return () => opened.destroy();
+  }, [docId]);
+  return session;
+}
+
+const INITIAL_STATE: SessionState = {
+  connection: { kind: 'connecting' },
+  save: 'saved',
+  isLocalReady: false,
+  hasSynced: false,
+};
+
+/** Connection, save and load state of a session, re-rendering on change. */
+export function useSessionState(session: CollabSession | null): SessionState {
+  return useSyncExternalStore(
+    session?.subscribe ?? noopSubscribe,
+    session?.getState ?? (() => INITIAL_STATE),
+    () => INITIAL_STATE,
+  );
+}
+
+/** A person present in the document. */
+export interface PresentUser {
+  readonly clientId: number;
+  readonly name: string;
+  readonly color: string;
+  readonly isSelf: boolean;
+  readonly isViewer: boolean;
+}
+
+/** Everyone present (from awareness), yourself first; publishes your identity. */
+export function useAwarenessUsers(session: CollabSession | null, identity: Identity | null): PresentUser[] {
+  const [users, setUsers] = useState<PresentUser[]>([]);
+  useEffect(() => {
+    if (!session) return undefined;
+    const { awareness } = session.provider;
+    if (identity) awareness.setLocalStateField('user', { name: identity.name, color: identity.color });
+    const read = (): void => {
+      const present: PresentUser[] = [];
+      awareness.getStates().forEach((state, clientId) => {
+        const user = (state as { user?: { name?: unknown; color?: unknown; role?: unknown } }).user;
+        if (typeof user?.name !== 'string' || typeof user.color !== 'string') return;
+        present.push({
+          clientId,
+          name: user.name,
+          color: user.color,
+          isSelf: clientId === awareness.clientID,
+          isViewer: user.role === 'viewer',
+        });
+      });
+      present.sort((a, b) => Number(b.isSelf) - Number(a.isSelf) || a.name.localeCompare(b.name));
+      setUsers(present);
+    };
+    read();
+    awareness.on('change', read);
+    return () => awareness.off('change', read);
+  }, [session, identity]);
+  return users;
+}
+
+/** The string value of a shared `Y.Text`, re-rendering on every change. */
+export function useYText(text: Y.Text | null): string {
+  return useSyncExternalStore(
+    (onChange) => {
+      text?.observe(onChange);
+      return () => text?.unobserve(onChange);
+    },
+    () => text?.toString() ?? '',
+    () => '',
+  );
+}
+
+function noopSubscribe(): () => void {
+  return () => undefined;
+}

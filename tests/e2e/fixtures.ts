@@ -1,0 +1,65 @@
+/** Playwright fixtures: one real app server (relay + web, LevelDB in a temp dir) per worker. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+
+import { startApp, type AppProcess } from '../helpers/app-process';
+
+export { expect };
+
+export interface Person {
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+/** A new browser context with a remembered identity, so the name prompt does not appear. */
+export async function newPerson(browser: Browser, name: string, color: string): Promise<Person> {
+  const context = await browser.newContext();
+  await context.addInitScript(
+    ([savedName, savedColor]) => {
+      if (!localStorage.getItem('inkwell:identity')) {
+        localStorage.setItem('inkwell:identity', JSON.stringify({ name: savedName, color: savedColor }));
+      }
+    },
+    [name, color],
+  );
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Opens a document and waits until it is live. */
+export async function openDocument(person: Person, baseUrl: string, docId: string): Promise<void> {
+  await person.page.goto(`${baseUrl}/d/${docId}`);
+  await expect(person.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+  await expect(person.page.getByLabel('Document body')).toBeVisible();
+}
+
+/** The editor's text content, without remote carets' name labels. */
+export function bodyText(person: Person): Promise<string> {
+  return person.page.getByLabel('Document body').evaluate((element) => {
+    const copy = element.cloneNode(true) as HTMLElement;
+    for (const caret of copy.querySelectorAll('.collaboration-carets__caret')) caret.remove();
+    return (copy.textContent ?? '').trim();
+  });
+}
+
+export const test = base.extend<object, { app: AppProcess; dataDir: string }>({
+  dataDir: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const dir = await mkdtemp(join(tmpdir(), 'inkwell-e2e-'));
+      await use(dir);
+      await rm(dir, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+  app: [
+    async ({ dataDir }, use) => {
+      const app = await startApp({ dataDir });
+      await use(app);
+      await app.stop();
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+});
