@@ -44,6 +44,17 @@ export function bodyText(person: Person): Promise<string> {
   });
 }
 
+/** The text of each paragraph, without remote carets' name labels. */
+export function paragraphTexts(person: Person): Promise<string[]> {
+  return person.page.locator('.prose p').evaluateAll((elements) =>
+    elements.map((element) => {
+      const copy = element.cloneNode(true) as HTMLElement;
+      for (const caret of copy.querySelectorAll('.collaboration-carets__caret')) caret.remove();
+      return (copy.textContent ?? '').trim();
+    }),
+  );
+}
+
 export const test = base.extend<object, { app: AppProcess; dataDir: string }>({
   dataDir: [
     // eslint-disable-next-line no-empty-pattern
