@@ -24,7 +24,7 @@ const SHUTDOWN_TIMEOUT_MS = 15_000;
 function buildIfMissing(): void {
   if (existsSync(resolve(REPO_ROOT, '.next', 'BUILD_ID'))) return;
   console.log('inkwell: no production build found; running `next build` (takes a minute or two)…');
-  const result = spawnSync(process.execPath, [resolve(REPO_ROOT, 'node_modules/next/dist/bin/next'), 'build'], {
+  const result = spawnSync(process.execPath, [resolve(REPO_ROOT, 'node_modules/next/dist/bin/next'), 'build', '--webpack'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },

@@ -36,8 +36,10 @@ export interface RoomPeer {
 interface PeerState {
   /** Awareness client ids this peer introduced; only it may change or remove them. */
   readonly awarenessClientIds: Set<number>;
-  /** Send `saved` once this batch is on disk; `null` when nothing is owed. */
-  ackAfterBatchId: number | null;
+  /** Document-changing frames received from this peer so far. */
+  changeFrames: number;
+  /** `saved` messages owed: once batch `batchId` is on disk, `changeFrames` of this peer's frames are. */
+  readonly owedAcks: { batchId: number; changeFrames: number }[];
 }
 
 /** Options of `Room`. */
@@ -115,7 +117,7 @@ export class Room {
 
   /** Adds a peer and starts its sync: our state vector, then everyone's awareness. */
   join(peer: RoomPeer): void {
-    this.peers.set(peer, { awarenessClientIds: new Set(), ackAfterBatchId: null });
+    this.peers.set(peer, { awarenessClientIds: new Set(), changeFrames: 0, owedAcks: [] });
     peer.send(encode({ type: 'sync-step-1', stateVector: Y.encodeStateVector(this.doc) }));
     if (this.awareness.getStates().size > 0) {
       peer.send(this.encodeAwareness([...this.awareness.getStates().keys()]));
@@ -177,7 +179,8 @@ export class Room {
   private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
     assertValidUpdate(update);
     Y.applyUpdate(this.doc, update, peer);
-    if (peer.wantsSavedAcks) this.requestSavedAck(peer, state);
+    state.changeFrames += 1;
+    this.requestSavedAck(peer, state);
   }
 
   private applyAwareness(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
@@ -218,24 +221,29 @@ export class Room {
     return 'accept';
   }
 
+  // Acks are queued per batch, at most one entry per batch, so a peer that keeps
+  // typing still hears about each batch that reaches disk instead of waiting for a pause.
   private requestSavedAck(peer: RoomPeer, state: PeerState): void {
     if (!peer.wantsSavedAcks) return;
     const batchId = this.persister.latestUnsavedBatchId();
     if (batchId === null) {
-      peer.send(encode({ type: 'saved', stateVector: Y.encodeStateVector(this.doc) }));
-      state.ackAfterBatchId = null;
-    } else {
-      state.ackAfterBatchId = batchId;
+      state.owedAcks.length = 0;
+      const stateVector = Y.encodeStateVector(this.doc);
+      peer.send(encode({ type: 'saved', stateVector, changeFramesSaved: state.changeFrames }));
+      return;
     }
+    const last = state.owedAcks[state.owedAcks.length - 1];
+    if (last?.batchId === batchId) last.changeFrames = state.changeFrames;
+    else state.owedAcks.push({ batchId, changeFrames: state.changeFrames });
   }
 
   private sendSavedAcks(batchId: number, stateVector: Uint8Array): void {
-    let frame: Uint8Array | null = null;
     for (const [peer, state] of this.peers) {
-      if (state.ackAfterBatchId === null || state.ackAfterBatchId > batchId) continue;
-      frame ??= encode({ type: 'saved', stateVector });
-      state.ackAfterBatchId = null;
-      peer.send(frame);
+      let changeFramesSaved = -1;
+      while (state.owedAcks.length > 0 && state.owedAcks[0]!.batchId <= batchId) {
+        changeFramesSaved = Math.max(changeFramesSaved, state.owedAcks.shift()!.changeFrames);
+      }
+      if (changeFramesSaved >= 0) peer.send(encode({ type: 'saved', stateVector, changeFramesSaved }));
     }
   }
 

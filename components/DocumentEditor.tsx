@@ -11,6 +11,7 @@ import { useEffect } from 'react';
 
 import type { CollabSession } from '../lib/collab/collab-session';
 import type { Identity } from '../lib/collab/identity';
+import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
 import { rememberDocument, renameRememberedDocument } from '../lib/collab/recent-documents';
 import { applyTextChange } from '../lib/collab/title-diff';
 import { useAwarenessUsers, useCollabSession, useSessionState, useYText } from '../lib/collab/use-collab-session';
@@ -37,6 +38,9 @@ export function DocumentEditor({ docId }: { docId: string }) {
     if (session) renameRememberedDocument(docId, title);
   }, [title, docId, session]);
   useEffect(() => rememberDocument(docId, titleText?.toString() ?? ''), [docId, titleText]);
+  useEffect(() => {
+    keepCurrentPageOffline().catch(() => undefined);
+  }, [docId]);
 
   useEffect(() => {
     if (state.save !== 'saving') return undefined;

@@ -4,6 +4,7 @@
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 
+import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
 import { newDocumentId } from '../lib/collab/new-document-id';
 import { forgetDocument, loadRecentDocuments, type RecentDocument } from '../lib/collab/recent-documents';
 
@@ -12,7 +13,10 @@ const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', ti
 export function HomePage() {
   const router = useRouter();
   const [recent, setRecent] = useState<RecentDocument[]>([]);
-  useEffect(() => setRecent(loadRecentDocuments()), []);
+  useEffect(() => {
+    setRecent(loadRecentDocuments());
+    keepCurrentPageOffline().catch(() => undefined);
+  }, []);
 
   return (
     <main className="home">

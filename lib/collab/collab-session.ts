@@ -8,6 +8,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
+import { isChangeFrame } from '../protocol/codec';
 import { MESSAGE_TAGS } from '../protocol/messages';
 import { fullJitterDelayMs } from './backoff';
 import { SavedTracker } from './saved-tracker';
@@ -60,16 +61,21 @@ export class CollabSession {
       isLocalReady: !options.persistLocally,
       hasSynced: false,
     };
+    // Registered before the provider's own listener, so a change's epoch is
+    // counted before the frame that carries it is sent.
+    this.doc.on('update', this.onDocUpdate);
     this.local = options.persistLocally ? new IndexeddbPersistence(`inkwell:${options.docId}`, this.doc) : null;
     this.local?.whenSynced.then(() => this.update({ isLocalReady: true }));
 
     this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
       params: { saved: '1' },
+      WebSocketPolyfill: countingWebSocket(this.saved),
       // Inkwell schedules reconnects itself (full jitter); the provider only reports closes.
       shouldReconnect: () => false,
     } as ConstructorParameters<typeof WebsocketProvider>[3]);
     this.provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
-      this.saved.noteAcknowledged(decoding.readVarUint8Array(decoder));
+      decoding.readVarUint8Array(decoder); // the state vector; the frame count is what this client needs
+      this.saved.noteAcknowledged(decoding.readVarUint(decoder));
       this.refreshSaved();
     };
     this.provider.on('status', ({ status }: { status: string }) => {
@@ -81,7 +87,6 @@ export class CollabSession {
       this.update({ connection: { kind: 'live' }, hasSynced: true });
     });
     this.provider.on('closed', () => this.scheduleReconnect());
-    this.doc.on('update', this.onDocUpdate);
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline);
       window.addEventListener('offline', this.onOffline);
@@ -140,7 +145,7 @@ export class CollabSession {
   private readonly onDocUpdate = (_update: Uint8Array, origin: unknown): void => {
     // Changes from the relay are saved by definition; IndexedDB replays are local history.
     if (origin === this.provider) return;
-    this.saved.noteLocalChange(this.doc);
+    this.saved.noteLocalChange();
     this.refreshSaved();
   };
 
@@ -162,6 +167,24 @@ export class CollabSession {
     this.state = { ...this.state, ...patch };
     for (const listener of this.listeners) listener();
   }
+}
+
+/**
+ * The browser's WebSocket, counting the document-changing frames the provider
+ * sends, so `saved` acknowledgements can be matched to them.
+ */
+function countingWebSocket(tracker: SavedTracker): typeof WebSocket {
+  return class CountingWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      tracker.noteNewSocket();
+    }
+
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (data instanceof Uint8Array && isChangeFrame(data)) tracker.noteChangeFrameSent();
+      super.send(data);
+    }
+  };
 }
 
 function isBrowserOffline(): boolean {

@@ -43,7 +43,9 @@ export function saveIdentity(identity: Identity): void {
 
 /** Up to two initials of a name, for avatars. */
 export function initialsOf(name: string): string {
+  // Array.from splits by code point, so an emoji is never cut in half.
+  const firstOf = (word: string): string => Array.from(word)[0] ?? '';
   const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0]![0], words[words.length - 1]![0]] : [name.trim()[0]];
+  const letters = words.length > 1 ? [firstOf(words[0]!), firstOf(words[words.length - 1]!)] : [firstOf(name.trim())];
   return letters.join('').toUpperCase() || '?';
 }

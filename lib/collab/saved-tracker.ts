@@ -1,36 +1,46 @@
 /**
  * Decides "Saving…" versus "All changes saved" from the relay's `saved`
- * acknowledgements, never from a timer: this client is saved when the last
- * acknowledged state vector covers its state as of its own last change.
+ * acknowledgements, never from a timer.
+ *
+ * Every local change bumps an epoch. Every document-changing frame sent on the
+ * current socket is numbered and remembers the epoch it carried. A `saved`
+ * message says how many of those frames are on disk; the epochs they carried
+ * are then saved. State vectors alone cannot do this: a deletion leaves the
+ * state vector unchanged.
  */
-import * as Y from 'yjs';
 
-type StateVector = Map<number, number>;
-
-/** True when every clock in `required` is reached in `acknowledged`. */
-export function covers(acknowledged: StateVector, required: StateVector): boolean {
-  for (const [clientId, clock] of required) {
-    if ((acknowledged.get(clientId) ?? 0) < clock) return false;
-  }
-  return true;
-}
-
-/** Tracks the newest local state vector and the newest acknowledged one. */
+/** Tracks local changes, frames sent, and frames the relay reported on disk. */
 export class SavedTracker {
-  private required: StateVector = new Map();
-  private acknowledged: StateVector = new Map();
+  private localEpoch = 0;
+  private savedEpoch = 0;
+  private framesSent = 0;
+  private unacknowledged: { frame: number; epoch: number }[] = [];
 
-  /** Call after a change that did not come from the relay: it must be saved. */
-  noteLocalChange(doc: Y.Doc): void {
-    this.required = Y.decodeStateVector(Y.encodeStateVector(doc));
+  /** A change that did not come from the relay: it must be saved. */
+  noteLocalChange(): void {
+    this.localEpoch += 1;
   }
 
-  /** Call with the state vector of each `saved` message. */
-  noteAcknowledged(stateVector: Uint8Array): void {
-    this.acknowledged = Y.decodeStateVector(stateVector);
+  /** A new socket: its frame numbers start again; unacknowledged content is re-sent in its sync. */
+  noteNewSocket(): void {
+    this.framesSent = 0;
+    this.unacknowledged = [];
+  }
+
+  /** A document-changing frame (sync step 2 or update) went out on the current socket. */
+  noteChangeFrameSent(): void {
+    this.framesSent += 1;
+    this.unacknowledged.push({ frame: this.framesSent, epoch: this.localEpoch });
+  }
+
+  /** The relay has the first `changeFramesSaved` frames of the current socket on disk. */
+  noteAcknowledged(changeFramesSaved: number): void {
+    while (this.unacknowledged.length > 0 && this.unacknowledged[0]!.frame <= changeFramesSaved) {
+      this.savedEpoch = Math.max(this.savedEpoch, this.unacknowledged.shift()!.epoch);
+    }
   }
 
   isSaved(): boolean {
-    return covers(this.acknowledged, this.required);
+    return this.savedEpoch >= this.localEpoch;
   }
 }

@@ -13,8 +13,22 @@ export function applyTextChange(text: Y.Text, next: string): void {
     endPrevious -= 1;
     endNext -= 1;
   }
+  // Y.Text counts UTF-16 code units: never split a surrogate pair (emoji) across the splice.
+  if (start > 0 && isHighSurrogate(previous.charCodeAt(start - 1))) start -= 1;
+  if (endPrevious < previous.length && isLowSurrogate(previous.charCodeAt(endPrevious))) {
+    endPrevious += 1;
+    endNext += 1;
+  }
   text.doc?.transact(() => {
     if (endPrevious > start) text.delete(start, endPrevious - start);
     if (endNext > start) text.insert(start, next.slice(start, endNext));
   });
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }

@@ -106,7 +106,7 @@ describe('encode/decode round-trip', () => {
       awareness: { type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]) },
       'query-awareness': { type: 'query-awareness' },
       'permission-denied': { type: 'permission-denied', reason: 'token expired — läuft ab 🔒' },
-      saved: { type: 'saved', stateVector: Y.encodeStateVector(doc) },
+      saved: { type: 'saved', stateVector: Y.encodeStateVector(doc), changeFramesSaved: 3 },
     };
   }
 

@@ -7,7 +7,8 @@
  *   awareness:       [1][var-bytes awareness update]
  *   auth:            [2][0 = permission denied][var-string reason]
  *   query-awareness: [3]
- *   saved:           [100][var-bytes state vector]    (Inkwell only, opt-in)
+ *   saved:           [100][var-bytes state vector][var-uint change frames saved]
+ *                                                      (Inkwell only, opt-in)
  *
  * Handshake: each side sends sync step 1; each answers the other's with step 2;
  * afterwards both sides stream `update`s and `awareness`.
@@ -57,6 +58,7 @@ export function encode(message: Message): Uint8Array {
     case 'saved':
       encoding.writeVarUint(encoder, MESSAGE_TAGS.saved);
       encoding.writeVarUint8Array(encoder, message.stateVector);
+      encoding.writeVarUint(encoder, message.changeFramesSaved);
       break;
     default:
       return assertNever(message);
@@ -125,6 +127,11 @@ export function encodeAwarenessUpdate(entries: readonly AwarenessEntry[]): Uint8
   return encoding.toUint8Array(encoder);
 }
 
+/** True for a frame that can change the document (sync step 2 or update), read from its first two bytes. */
+export function isChangeFrame(frame: Uint8Array): boolean {
+  return frame[0] === MESSAGE_TAGS.sync && (frame[1] === SYNC_TAGS.step2 || frame[1] === SYNC_TAGS.update);
+}
+
 /** Compile-time exhaustiveness check for switches over unions. */
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
@@ -147,7 +154,7 @@ function readMessage(decoder: decoding.Decoder): Message {
     case MESSAGE_TAGS.queryAwareness:
       return { type: 'query-awareness' };
     case MESSAGE_TAGS.saved:
-      return { type: 'saved', stateVector: readBytes(decoder) };
+      return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
     default:
       throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown message type ${tag}`);
   }

@@ -64,11 +64,14 @@ export interface PermissionDeniedMessage {
 
 /**
  * Relay → client, only for clients that opted in: every change covered by
- * `stateVector` is on disk.
+ * `stateVector` is on disk, and so are the first `changeFramesSaved` document-
+ * changing frames (sync step 2 or update) this connection sent. The count is
+ * what lets a client know a deletion is saved: deletions leave the state vector as it was.
  */
 export interface SavedMessage {
   readonly type: 'saved';
   readonly stateVector: Uint8Array;
+  readonly changeFramesSaved: number;
 }
 
 /** Every message of the protocol. */

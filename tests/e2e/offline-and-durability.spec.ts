@@ -74,7 +74,10 @@ test('"All changes saved" survives kill -9 of the relay', async ({ browser }) =>
     await openDocument(writer, first.baseUrl, docId);
     await writer.page.getByLabel('Document title').fill('Crash-proof');
     await writer.page.getByLabel('Document body').click();
-    await writer.page.keyboard.type('Every word of this is on disk.');
+    await writer.page.keyboard.type('Every word of this is on disk. DROP');
+    await expect(writer.page.getByTestId('save-status')).toHaveText('All changes saved');
+    // A deletion leaves the state vector unchanged; "saved" must still wait for it.
+    for (let i = 0; i < 5; i++) await writer.page.keyboard.press('Backspace');
     await expect(writer.page.getByTestId('save-status')).toHaveText('All changes saved');
     await writer.context.close();
 

@@ -110,7 +110,7 @@ describe('relay limits and bad input', () => {
     text.send('hello');
     expect((await text.closed).code).toBe(CLOSE_CODES.unsupportedData);
     const saved = await openRawSocket(teardown, `${relay.url}/unknown`);
-    saved.send(encode({ type: 'saved', stateVector: Y.encodeStateVector(new Y.Doc()) }));
+    saved.send(encode({ type: 'saved', stateVector: Y.encodeStateVector(new Y.Doc()), changeFramesSaved: 0 }));
     expect((await saved.closed).code).toBe(CLOSE_CODES.unsupportedData);
     await expectRoomStillWorks(alice, bob);
   });
