@@ -1,0 +1,108 @@
+/**
+ * Keystroke → remote render latency in real Chromium: two browser contexts on
+ * one document served by the real app + relay; each key pressed in page A is
+ * timed from its keydown in A to the moment B's editor shows it.
+ *
+ *   npm run bench:keystroke -- [--keys 300] [--interval-ms 40]
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+
+import { startApp } from '../tests/helpers/app-process';
+
+const { values } = parseArgs({
+  options: { keys: { type: 'string', default: '300' }, 'interval-ms': { type: 'string', default: '40' } },
+});
+const KEY_COUNT = Number(values.keys);
+const INTERVAL_MS = Number(values['interval-ms']);
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function percentile(sorted: readonly number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'inkwell-bench-'));
+  const app = await startApp({ dataDir });
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const browser = await chromium.launch({ executablePath: existsSync(executablePath) ? executablePath : undefined, args: CHROMIUM_ARGS });
+  try {
+    const docId = `latency${Date.now()}`;
+    const pages = [];
+    for (const name of ['Typist', 'Watcher']) {
+      const context = await browser.newContext();
+      await context.addInitScript((savedName) => {
+        localStorage.setItem('inkwell:identity', JSON.stringify({ name: savedName, color: '#1971c2' }));
+      }, name);
+      const page = await context.newPage();
+      await page.goto(`${app.baseUrl}/d/${docId}`);
+      await page.getByTestId('connection-status').and(page.locator('[data-state="live"]')).waitFor();
+      await page.getByLabel('Document body').waitFor();
+      pages.push(page);
+    }
+    const [typist, watcher] = pages as [(typeof pages)[0], (typeof pages)[0]];
+    await typist.evaluate(() => {
+      const sentAt: number[] = [];
+      (window as unknown as { sentAt: number[] }).sentAt = sentAt;
+      document.addEventListener('keydown', () => sentAt.push(performance.timeOrigin + performance.now()), true);
+    });
+    await watcher.evaluate(() => {
+      const seenAt: number[] = [];
+      (window as unknown as { seenAt: number[] }).seenAt = seenAt;
+      const body = document.querySelector('[aria-label="Document body"]')!;
+      const observer = new MutationObserver(() => {
+        // Remote carets carry a name label inside the editor: do not count it as text.
+        let labels = 0;
+        for (const caret of body.querySelectorAll('.collaboration-carets__caret')) labels += (caret.textContent ?? '').length;
+        const length = (body.textContent ?? '').length - labels;
+        const now = performance.timeOrigin + performance.now();
+        while (seenAt.length < length) seenAt.push(now);
+      });
+      observer.observe(body, { subtree: true, childList: true, characterData: true });
+    });
+    await typist.getByLabel('Document body').click();
+    for (let i = 0; i < KEY_COUNT; i++) {
+      await typist.keyboard.press(String.fromCharCode(97 + (i % 26)));
+      await typist.waitForTimeout(INTERVAL_MS);
+    }
+    await watcher.waitForFunction((count) => (window as unknown as { seenAt: number[] }).seenAt.length >= count, KEY_COUNT);
+    const sentAt = await typist.evaluate(() => (window as unknown as { sentAt: number[] }).sentAt);
+    const seenAt = await watcher.evaluate(() => (window as unknown as { seenAt: number[] }).seenAt);
+    const latencies = sentAt.slice(0, KEY_COUNT).map((sent, i) => seenAt[i]! - sent);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const result = {
+      scenario: 'browser keystroke → remote render',
+      keys: KEY_COUNT,
+      intervalMs: INTERVAL_MS,
+      p50Ms: Number(percentile(sorted, 50).toFixed(2)),
+      p95Ms: Number(percentile(sorted, 95).toFixed(2)),
+      p99Ms: Number(percentile(sorted, 99).toFixed(2)),
+      maxMs: Number(sorted[sorted.length - 1]!.toFixed(2)),
+      at: new Date().toISOString(),
+    };
+    console.log(JSON.stringify(result, null, 2));
+    await mkdir('bench/results', { recursive: true });
+    await writeFile(`bench/results/keystroke-latency-${Date.now()}.json`, `${JSON.stringify({ result, latencies }, null, 2)}\n`);
+  } finally {
+    await browser.close();
+    await app.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
