@@ -1,10 +1,6 @@
-import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
-// Debian's Chromium where present (Playwright cannot download its own browser here);
-// otherwise Playwright's own browser, for machines that have it.
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const executablePath = existsSync(chromiumPath) ? chromiumPath : undefined;
+import { CHROMIUM_ARGS, chromiumExecutablePath } from './tests/helpers/chromium';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -17,15 +13,9 @@ export default defineConfig({
   use: {
     browserName: 'chromium',
     launchOptions: {
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      // Debian's Chromium where present (Playwright cannot download its own browser here).
+      executablePath: chromiumExecutablePath(),
+      args: CHROMIUM_ARGS,
     },
     permissions: ['clipboard-read', 'clipboard-write'],
     trace: 'retain-on-failure',

@@ -6,27 +6,19 @@
  *   npm run bench:keystroke -- [--keys 300] [--interval-ms 40]
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 
 import { startApp } from '../tests/helpers/app-process';
+import { CHROMIUM_ARGS, chromiumExecutablePath } from '../tests/helpers/chromium';
 
 const { values } = parseArgs({
   options: { keys: { type: 'string', default: '300' }, 'interval-ms': { type: 'string', default: '40' } },
 });
 const KEY_COUNT = Number(values.keys);
 const INTERVAL_MS = Number(values['interval-ms']);
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function percentile(sorted: readonly number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -36,8 +28,7 @@ function percentile(sorted: readonly number[], p: number): number {
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'inkwell-bench-'));
   const app = await startApp({ dataDir });
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  const browser = await chromium.launch({ executablePath: existsSync(executablePath) ? executablePath : undefined, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumExecutablePath(), args: CHROMIUM_ARGS });
   try {
     const docId = `latency${Date.now()}`;
     const pages = [];

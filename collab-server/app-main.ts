@@ -15,11 +15,11 @@ import { pino } from 'pino';
 
 import { ConfigError, parseAppEnv, relayTunablesFromEnv, type AppEnv } from './config';
 import { createRelayEndpoint } from './server';
+import { exitGracefullyOnSignals } from './shutdown';
 import { openLevelStore } from './storage/leveldb';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RELAY_PATH_PREFIX = '/collab';
-const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 function buildIfMissing(): void {
   if (existsSync(resolve(REPO_ROOT, '.next', 'BUILD_ID'))) return;
@@ -78,23 +78,13 @@ async function main(): Promise<void> {
   const url = `http://${host}:${address.port}`;
   logger.child({}, { level: 'info' }).info({ dataDir, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
 
-  let isStopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (isStopping) return;
-    isStopping = true;
-    logger.info({ signal }, 'stopping: flushing documents to disk');
-    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
-    server.close();
-    relay.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  exitGracefullyOnSignals({
+    logger,
+    close: async () => {
+      server.close();
+      await relay.close();
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -8,9 +8,8 @@ import { pino } from 'pino';
 
 import { ConfigError, parseRelayEnv, relayTunablesFromEnv, type RelayEnv } from './config';
 import { createRelay } from './server';
+import { exitGracefullyOnSignals } from './shutdown';
 import { openLevelStore } from './storage/leveldb';
-
-const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
   let env: RelayEnv;
@@ -35,26 +34,7 @@ async function main(): Promise<void> {
   // The ready line is printed whatever LOG_LEVEL says: scripts and tests wait for it.
   logger.child({}, { level: 'info' }).info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
 
-  let isStopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (isStopping) return;
-    isStopping = true;
-    logger.info({ signal }, 'stopping: flushing documents to disk');
-    const timeout = setTimeout(() => {
-      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    timeout.unref();
-    relay.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  exitGracefullyOnSignals({ logger, close: () => relay.close() });
 }
 
 main().catch((error: unknown) => {

@@ -4,33 +4,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { MemoryStorage } from '../../tests/helpers/memory-storage';
 import { IDENTITY_COLORS, initialsOf, loadIdentity, randomIdentity, saveIdentity } from './identity';
 
 const STORAGE_KEY = 'inkwell:identity';
 const MAX_NAME_LENGTH = 40;
 
-/** A minimal Web Storage backed by a Map, so tests never touch a real browser store. */
-class MemoryStorage implements Storage {
-  private readonly items = new Map<string, string>();
-  get length(): number {
-    return this.items.size;
-  }
-  clear(): void {
-    this.items.clear();
-  }
-  getItem(key: string): string | null {
-    return this.items.get(key) ?? null;
-  }
-  key(index: number): string | null {
-    return [...this.items.keys()][index] ?? null;
-  }
-  removeItem(key: string): void {
-    this.items.delete(key);
-  }
-  setItem(key: string, value: string): void {
-    this.items.set(key, String(value));
-  }
-}
 
 /** True when `value` contains a surrogate that is not part of a pair. */
 function hasLoneSurrogate(value: string): boolean {

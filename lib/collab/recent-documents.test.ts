@@ -4,33 +4,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { MemoryStorage } from '../../tests/helpers/memory-storage';
 import { forgetDocument, loadRecentDocuments, rememberDocument, renameRememberedDocument } from './recent-documents';
 
 const STORAGE_KEY = 'inkwell:recent-documents';
 const MAX_RECENT = 50;
 
-/** A minimal Web Storage backed by a Map, so tests never touch a real browser store. */
-class MemoryStorage implements Storage {
-  private readonly items = new Map<string, string>();
-  get length(): number {
-    return this.items.size;
-  }
-  clear(): void {
-    this.items.clear();
-  }
-  getItem(key: string): string | null {
-    return this.items.get(key) ?? null;
-  }
-  key(index: number): string | null {
-    return [...this.items.keys()][index] ?? null;
-  }
-  removeItem(key: string): void {
-    this.items.delete(key);
-  }
-  setItem(key: string, value: string): void {
-    this.items.set(key, String(value));
-  }
-}
 
 let storage: MemoryStorage;
 let nowMs: number;
