@@ -15,6 +15,7 @@ import { pino } from 'pino';
 
 import { ConfigError, parseAppEnv, relayTunablesFromEnv, type AppEnv } from './config';
 import { createRelayEndpoint } from './server';
+import { loadOrCreateSecret } from './secret';
 import { exitGracefullyOnSignals } from './shutdown';
 import { openLevelStore } from './storage/leveldb';
 
@@ -50,8 +51,16 @@ async function main(): Promise<void> {
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell' } });
   const dataDir = resolve(env.COLLAB_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
+  const secret = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
   const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
-  const relay = createRelayEndpoint({ store, logger, pathPrefix: RELAY_PATH_PREFIX, ...relayTunablesFromEnv(env) });
+  const relay = createRelayEndpoint({
+    store,
+    secret,
+    allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
+    logger,
+    pathPrefix: RELAY_PATH_PREFIX,
+    ...relayTunablesFromEnv(env),
+  });
 
   const app = next({ dev: false, dir: REPO_ROOT, hostname: env.HOST, port: env.PORT });
   await app.prepare();

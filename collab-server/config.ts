@@ -18,6 +18,14 @@ const ENV_SCHEMA = z.object({
   COLLAB_COMPACT_UPDATES: integer(1, 10_000_000).default(RELAY_DEFAULTS.compactAfterUpdates),
   COLLAB_COMPACT_BYTES: integer(1, 2 ** 40).default(RELAY_DEFAULTS.compactAfterBytes),
   COLLAB_MAX_BUFFERED_BYTES: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.maxBufferedBytes),
+  COLLAB_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  COLLAB_ALLOWED_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ })))
+    .default([]),
+  COLLAB_MAX_CONNECTIONS_PER_IP: integer(1, 1_000_000).default(RELAY_DEFAULTS.maxConnectionsPerIp),
+  COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE: integer(1, 1_000_000).default(RELAY_DEFAULTS.maxConnectAttemptsPerMinute),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,5 +80,7 @@ export function relayTunablesFromEnv(env: RelayEnv) {
     compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
     compactAfterBytes: env.COLLAB_COMPACT_BYTES,
     maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
+    maxConnectionsPerIp: env.COLLAB_MAX_CONNECTIONS_PER_IP,
+    maxConnectAttemptsPerMinute: env.COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE,
   } satisfies Partial<RelayConfig>;
 }

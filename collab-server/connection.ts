@@ -6,6 +6,7 @@
 import type { WebSocket } from 'ws';
 
 import type { ConnectionId, DocId } from '../lib/ids';
+import type { Role } from '../lib/tokens';
 import { CLOSE_CODES, ProtocolError, decode, type CloseCode, type Message } from '../lib/protocol';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
@@ -29,6 +30,10 @@ export interface ConnectionLimits {
 export interface ConnectionOptions {
   readonly id: ConnectionId;
   readonly docId: DocId;
+  /** What the link that opened this socket allows. */
+  readonly role: Role;
+  /** When that link was issued (ms); a reset after it ends the session. */
+  readonly issuedAt: number;
   readonly socket: WebSocket;
   readonly wantsSavedAcks: boolean;
   readonly limits: ConnectionLimits;
@@ -42,6 +47,8 @@ export interface ConnectionOptions {
 export class Connection implements RoomPeer {
   readonly id: ConnectionId;
   readonly docId: DocId;
+  readonly role: Role;
+  readonly issuedAt: number;
   readonly wantsSavedAcks: boolean;
   /** Pings sent without a pong since; read by the relay's heartbeat sweep. */
   missedPongs = 0;
@@ -57,6 +64,8 @@ export class Connection implements RoomPeer {
     this.options = options;
     this.id = options.id;
     this.docId = options.docId;
+    this.role = options.role;
+    this.issuedAt = options.issuedAt;
     this.wantsSavedAcks = options.wantsSavedAcks;
     this.socket = options.socket;
     this.logger = options.logger;

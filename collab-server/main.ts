@@ -8,6 +8,7 @@ import { pino } from 'pino';
 
 import { ConfigError, parseRelayEnv, relayTunablesFromEnv, type RelayEnv } from './config';
 import { createRelay } from './server';
+import { loadOrCreateSecret } from './secret';
 import { exitGracefullyOnSignals } from './shutdown';
 import { openLevelStore } from './storage/leveldb';
 
@@ -23,9 +24,12 @@ async function main(): Promise<void> {
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell-relay' } });
   const dataDir = resolve(env.COLLAB_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
+  const secret = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
   const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
   const relay = await createRelay({
     store,
+    secret,
+    allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
     logger,
     host: env.COLLAB_HOST,
     port: env.COLLAB_PORT,

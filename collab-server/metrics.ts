@@ -16,6 +16,7 @@ export interface RelayMetrics {
   readonly compactions: Counter;
   readonly closes: Counter<'code'>;
   readonly awarenessDropped: Counter;
+  readonly changesRefused: Counter;
   readonly upgradesRefused: Counter<'status'>;
 }
 
@@ -73,6 +74,11 @@ export function createRelayMetrics(collectRooms: () => { count: number; approxBy
     awarenessDropped: new Counter({
       name: 'inkwell_relay_awareness_dropped_total',
       help: 'Awareness entries dropped because the sender does not own the client id',
+      registers,
+    }),
+    changesRefused: new Counter({
+      name: 'inkwell_relay_changes_refused_total',
+      help: 'Document changes refused because the link only allows viewing',
       registers,
     }),
     upgradesRefused: new Counter({

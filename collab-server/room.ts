@@ -7,6 +7,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 
 import type { ConnectionId, DocId } from '../lib/ids';
+import { ROLES, type Role } from '../lib/tokens';
 import {
   PROTOCOL_ERROR_REASONS,
   ProtocolError,
@@ -14,6 +15,7 @@ import {
   assertValidStateVector,
   assertValidUpdate,
   decodeAwarenessUpdate,
+  isEmptyUpdate,
   encode,
   encodeAwarenessUpdate,
   type AwarenessEntry,
@@ -27,6 +29,8 @@ import type { DocStore, StoredDoc } from './storage/doc-store';
 /** What a room needs of a connection. */
 export interface RoomPeer {
   readonly id: ConnectionId;
+  /** What the peer's link allows; viewers cannot change the document. */
+  readonly role: Role;
   /** Whether the client asked for `saved` acknowledgements. */
   readonly wantsSavedAcks: boolean;
   send(frame: Uint8Array): void;
@@ -136,7 +140,8 @@ export class Room {
         return;
       case 'sync-step-2':
       case 'update':
-        this.applyUpdate(peer, state, message.update);
+        if (ROLES[peer.role].canEdit) this.applyUpdate(peer, state, message.update);
+        else this.refuseChange(peer, message.update);
         return;
       case 'awareness':
         this.applyAwareness(peer, state, message.update);
@@ -183,6 +188,16 @@ export class Room {
     this.requestSavedAck(peer, state);
   }
 
+  // A viewer's stock client answers our sync step 1 with a step 2 that is usually
+  // empty; only content is refused, and the client is told so.
+  private refuseChange(peer: RoomPeer, update: Uint8Array): void {
+    assertValidUpdate(update);
+    if (isEmptyUpdate(update)) return;
+    this.metrics.changesRefused.inc();
+    this.logger.info({ docId: this.docId, connectionId: peer.id }, 'refused a change from a viewer');
+    peer.send(encode({ type: 'permission-denied', reason: 'read-only: this link can view the document but not change it' }));
+  }
+
   private applyAwareness(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
     const entries = decodeAwarenessUpdate(update);
     const accepted: AwarenessEntry[] = [];
@@ -200,12 +215,18 @@ export class Room {
       );
     }
     if (accepted.length === 0) return;
-    for (const entry of accepted) {
-      if (entry.state === null) continue;
+    let isRewritten = accepted.length < entries.length;
+    const marked = accepted.map((entry) => {
+      if (entry.state === null) return entry;
       state.awarenessClientIds.add(entry.clientId);
       this.awarenessOwners.set(entry.clientId, peer);
-    }
-    const payload = accepted.length === entries.length ? update : encodeAwarenessUpdate(accepted);
+      // The relay, not the client, says who is a viewer: nobody can pose as an editor.
+      if (hasRole(entry.state, peer.role)) return entry;
+      isRewritten = true;
+      const fields = typeof entry.state === 'object' && !Array.isArray(entry.state) ? entry.state : {};
+      return { ...entry, state: { ...fields, role: peer.role } };
+    });
+    const payload = isRewritten ? encodeAwarenessUpdate(marked) : update;
     awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, peer);
   }
 
@@ -270,4 +291,8 @@ export class Room {
       if (peer !== except) peer.send(frame);
     }
   }
+}
+
+function hasRole(state: unknown, role: Role): boolean {
+  return typeof state === 'object' && state !== null && (state as { role?: unknown }).role === role;
 }

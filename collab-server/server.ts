@@ -11,6 +11,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
 import { CLOSE_CODES } from '../lib/protocol';
 import { Connection } from './connection';
+import { verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
+import { AbuseLimits } from './abuse-limits';
+import { createLinksApi } from './links-api';
 import { createSilentLogger, type Logger } from './logger';
 import { createRelayMetrics, type RelayMetrics } from './metrics';
 import type { Room } from './room';
@@ -30,6 +33,8 @@ export const RELAY_DEFAULTS = {
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingFrames: 1_000,
   maxPendingBytes: 16 * 1024 * 1024,
+  maxConnectAttemptsPerMinute: 120,
+  maxConnectionsPerIp: 50,
 } as const;
 
 /** Every tunable of a relay. */
@@ -38,6 +43,10 @@ export type RelayConfig = { -readonly [K in keyof typeof RELAY_DEFAULTS]: (typeo
 /** What `createRelay` needs besides tunables. */
 export interface CreateRelayOptions extends Partial<RelayConfig> {
   readonly store: DocStore;
+  /** Key that signs and checks share-link tokens. */
+  readonly secret: Uint8Array;
+  /** Browser origins allowed to connect; empty or absent: the request's own origin only. */
+  readonly allowedOrigins?: readonly string[];
   readonly logger?: Logger;
 }
 
@@ -100,19 +109,58 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   let nextConnectionNumber = 0;
   let isClosing = false;
 
-  const refuseUpgrade = (socket: Duplex, status: 400 | 404 | 503, text: string): void => {
+  const limits = new AbuseLimits({
+    maxConnectAttemptsPerMinute: config.maxConnectAttemptsPerMinute,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    allowedOrigins: options.allowedOrigins ?? [],
+  });
+
+  const refuseUpgrade = (socket: Duplex, status: UpgradeRefusalStatus, reason?: string): void => {
     metrics.upgradesRefused.inc({ status: String(status) });
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    const text = reason ?? UPGRADE_STATUS_TEXT[status];
+    socket.end(
+      `HTTP/1.1 ${status} ${UPGRADE_STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+        `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    if (isClosing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (isClosing) return refuseUpgrade(socket, 503);
+    // Never log `request.url`: it carries the token.
     const url = new URL(request.url ?? '/', 'http://relay.invalid');
     const docId = docIdFromPath(url.pathname, config.pathPrefix);
-    if (docId === 'no-match') return refuseUpgrade(socket, 404, 'Not Found');
-    if (docId === null) return refuseUpgrade(socket, 400, 'Bad Request');
-    const wantsSavedAcks = url.searchParams.get('saved') === '1';
+    if (docId === 'no-match') return refuseUpgrade(socket, 404);
+    if (docId === null) return refuseUpgrade(socket, 400);
+    if (!limits.isOriginAllowed(request)) return refuseUpgrade(socket, 403, 'origin not allowed');
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    if (!limits.tryAttempt(ip)) return refuseUpgrade(socket, 429, 'too many connection attempts');
+    if (!limits.hasRoomFor(ip)) return refuseUpgrade(socket, 429, 'too many connections');
+    store.loadLinksResetAt(docId).then(
+      (linksResetAt) => {
+        const check = verifyToken(url.searchParams.get('token'), { key: options.secret, docId, linksResetAt });
+        if (!check.ok) return refuseUpgrade(socket, TOKEN_REFUSAL_STATUS[check.reason], check.reason);
+        if (isClosing) return refuseUpgrade(socket, 503);
+        accept({ request, socket, head, docId, claims: check.claims, ip, wantsSavedAcks: url.searchParams.get('saved') === '1' });
+      },
+      (error: unknown) => {
+        logger.error({ docId, err: error }, 'could not read link state');
+        refuseUpgrade(socket, 503);
+      },
+    );
+  };
+
+  const accept = (upgrade: {
+    request: IncomingMessage;
+    socket: Duplex;
+    head: Buffer;
+    docId: DocId;
+    claims: TokenClaims;
+    ip: string;
+    wantsSavedAcks: boolean;
+  }): void => {
+    const { request, socket, head, docId, claims, ip, wantsSavedAcks } = upgrade;
+    limits.opened(ip);
     wss.handleUpgrade(request, socket, head, (ws) => {
       nextConnectionNumber += 1;
       const id = toConnectionId(`c${nextConnectionNumber.toString(36)}`);
@@ -120,12 +168,15 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       const connection = new Connection({
         id,
         docId,
+        role: claims.role,
+        issuedAt: claims.issuedAt,
         socket: ws,
         wantsSavedAcks,
         limits: config,
         logger: connectionLogger,
         metrics,
         onClosed: (closed) => {
+          limits.closed(ip);
           connections.delete(closed);
           metrics.connections.dec();
           const room = roomOf.get(closed);
@@ -135,7 +186,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       });
       connections.add(connection);
       metrics.connections.inc();
-      connectionLogger.debug({ wantsSavedAcks }, 'connection opened');
+      connectionLogger.debug({ wantsSavedAcks, role: claims.role }, 'connection opened');
       rooms.acquire(docId).then(
         (room) => {
           roomOf.set(connection, room);
@@ -173,10 +224,27 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       );
       return true;
     }
-    return false;
+    return linksApi.handle(request, response, path);
   };
 
+  const linksApi = createLinksApi({
+    store,
+    key: options.secret,
+    pathPrefix: config.pathPrefix,
+    logger,
+    limits,
+    // A reset ends every session opened with a link issued before it, at once.
+    closeSessionsBefore: (docId, resetAt) => {
+      for (const connection of connections) {
+        if (connection.docId === docId && connection.issuedAt <= resetAt) {
+          connection.close(CLOSE_CODES.linkReset, 'link-reset');
+        }
+      }
+    },
+  });
+
   const heartbeat = setInterval(() => {
+    limits.prune();
     for (const connection of connections) {
       if (connection.missedPongs >= 2) connection.terminate('missed two heartbeats');
       else connection.ping();
@@ -236,6 +304,25 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
     },
   };
 }
+
+type UpgradeRefusalStatus = 400 | 401 | 403 | 404 | 429 | 503;
+
+const UPGRADE_STATUS_TEXT: Record<UpgradeRefusalStatus, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+const TOKEN_REFUSAL_STATUS: Record<TokenRefusal, UpgradeRefusalStatus> = {
+  missing: 401,
+  malformed: 401,
+  'bad-signature': 401,
+  reset: 401,
+  'wrong-document': 403,
+};
 
 // `null` for a malformed doc id under the prefix, 'no-match' for another path.
 function docIdFromPath(pathname: string, prefix: string): DocId | null | 'no-match' {

@@ -1,6 +1,6 @@
 'use client';
 
-/** The document page's client island: title, toolbar, editor, people, status. */
+/** The document page's client island: title, toolbar, editor, people, status, sharing. */
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import { TaskItem, TaskList } from '@tiptap/extension-list';
@@ -13,23 +13,28 @@ import type { CollabSession } from '../lib/collab/collab-session';
 import type { Identity } from '../lib/collab/identity';
 import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
 import { rememberDocument, renameRememberedDocument } from '../lib/collab/recent-documents';
+import { roleOfToken } from '../lib/collab/share-token';
 import { applyTextChange } from '../lib/collab/title-diff';
 import { useAwarenessUsers, useCollabSession, useSessionState, useYText } from '../lib/collab/use-collab-session';
 import { useIdentity } from '../lib/collab/use-identity';
+import { useShareToken } from '../lib/collab/use-share-token';
 import { ConnectionBadge } from './ConnectionBadge';
 import { IdentityEditor } from './IdentityEditor';
 import { PresenceAvatars } from './PresenceAvatars';
 import { SaveBadge } from './SaveBadge';
-import { ShareButton } from './ShareButton';
+import { ShareDialog } from './ShareDialog';
 import { Toolbar } from './Toolbar';
 
 const UNTITLED = 'Untitled document';
 
 export function DocumentEditor({ docId }: { docId: string }) {
-  const session = useCollabSession(docId);
+  const { token, replaceToken } = useShareToken(docId);
+  const session = useCollabSession(docId, token ?? null);
+  const role = (token && roleOfToken(token)) || 'viewer';
+  const canEdit = role === 'editor';
   const { identity, needsAsking, save } = useIdentity();
   const state = useSessionState(session);
-  const users = useAwarenessUsers(session, identity);
+  const users = useAwarenessUsers(session, identity, role);
   const titleText = session?.doc.getText('title') ?? null;
   const title = useYText(titleText);
 
@@ -37,17 +42,28 @@ export function DocumentEditor({ docId }: { docId: string }) {
     document.title = `${title || UNTITLED} · Inkwell`;
     if (session) renameRememberedDocument(docId, title);
   }, [title, docId, session]);
-  useEffect(() => rememberDocument(docId, titleText?.toString() ?? ''), [docId, titleText]);
+  useEffect(() => {
+    if (token) rememberDocument(docId, titleText?.toString() ?? '', token);
+  }, [docId, titleText, token]);
   useEffect(() => {
     keepCurrentPageOffline().catch(() => undefined);
   }, [docId]);
-
   useEffect(() => {
     if (state.save !== 'saving') return undefined;
     const warn = (event: BeforeUnloadEvent): void => event.preventDefault();
     window.addEventListener('beforeunload', warn);
     return () => window.removeEventListener('beforeunload', warn);
   }, [state.save]);
+
+  if (token === null) {
+    return <AccessMessage text="This document needs its share link. Ask the owner to send it to you." />;
+  }
+  if (state.access === 'link-reset') {
+    return <AccessMessage text="This link was reset; ask the owner for a new one." />;
+  }
+  if (state.access === 'denied') {
+    return <AccessMessage text="This link does not open this document. Check that you copied all of it." />;
+  }
 
   return (
     <div className="document">
@@ -58,36 +74,57 @@ export function DocumentEditor({ docId }: { docId: string }) {
           aria-label="Document title"
           placeholder={UNTITLED}
           value={title}
+          readOnly={!canEdit}
           disabled={!titleText}
-          onChange={(event) => titleText && applyTextChange(titleText, event.target.value)}
+          onChange={(event) => titleText && canEdit && applyTextChange(titleText, event.target.value)}
         />
         <div className="header-status">
+          {!canEdit && (
+            <span className="badge badge-view-only" data-testid="view-only">
+              View only
+            </span>
+          )}
           <ConnectionBadge status={state.connection} />
-          <SaveBadge status={state.save} />
+          {canEdit && <SaveBadge status={state.save} />}
         </div>
         <PresenceAvatars users={users} />
         {identity && <IdentityEditor identity={identity} isOpenInitially={needsAsking} onSave={save} />}
-        <ShareButton />
+        {token && session && (
+          <ShareDialog docId={docId} token={token} canReset={canEdit} session={session} onTokenReplaced={replaceToken} />
+        )}
       </header>
       {session && identity && state.isLocalReady ? (
-        <CollaborativeEditor session={session} identity={identity} />
+        <CollaborativeEditor key={token} session={session} identity={identity} canEdit={canEdit} />
       ) : (
-        <div className="editor-loading" role="status">Opening document…</div>
+        <div className="editor-loading" role="status">
+          Opening document…
+        </div>
       )}
     </div>
   );
 }
 
-function CollaborativeEditor({ session, identity }: { session: CollabSession; identity: Identity }) {
+function AccessMessage({ text }: { text: string }) {
+  return (
+    <main className="access-message" role="alert">
+      <a className="brand" href="/">Inkwell</a>
+      <p data-testid="access-message">{text}</p>
+    </main>
+  );
+}
+
+function CollaborativeEditor(props: { session: CollabSession; identity: Identity; canEdit: boolean }) {
+  const { session, identity, canEdit } = props;
   const editor = useEditor(
     {
       immediatelyRender: false,
+      editable: canEdit,
       extensions: [
         // Undo comes from Yjs (Collaboration), which only undoes this person's own changes.
-        StarterKit.configure({ undoRedo: false, link: { openOnClick: false } }),
+        StarterKit.configure({ undoRedo: false, link: { openOnClick: !canEdit } }),
         TaskList,
         TaskItem.configure({ nested: true }),
-        Placeholder.configure({ placeholder: 'Start writing…' }),
+        Placeholder.configure({ placeholder: canEdit ? 'Start writing…' : 'Nothing here yet.' }),
         Collaboration.configure({ document: session.doc, field: 'content' }),
         CollaborationCaret.configure({ provider: session.provider, user: identity }),
       ],
@@ -102,7 +139,7 @@ function CollaborativeEditor({ session, identity }: { session: CollabSession; id
 
   return (
     <main className="editor-shell">
-      <Toolbar editor={editor} />
+      {canEdit && <Toolbar editor={editor} />}
       <EditorContent editor={editor} className="editor" />
     </main>
   );

@@ -5,14 +5,28 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 
 import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
-import { newDocumentId } from '../lib/collab/new-document-id';
-import { forgetDocument, loadRecentDocuments, type RecentDocument } from '../lib/collab/recent-documents';
+import { createDocument } from '../lib/collab/links-client';
+import { forgetDocument, loadRecentDocuments, rememberDocument, type RecentDocument } from '../lib/collab/recent-documents';
 
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export function HomePage() {
   const router = useRouter();
   const [recent, setRecent] = useState<RecentDocument[]>([]);
+  const [isCreating, setIsCreating] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const create = async (): Promise<void> => {
+    setIsCreating(true);
+    setError(null);
+    try {
+      const { docId, token } = await createDocument();
+      rememberDocument(docId, '', token);
+      router.push(`/d/${docId}#k=${token}`);
+    } catch {
+      setError('Could not create a document. New documents need a connection.');
+      setIsCreating(false);
+    }
+  };
   useEffect(() => {
     setRecent(loadRecentDocuments());
     keepCurrentPageOffline().catch(() => undefined);
@@ -22,9 +36,10 @@ export function HomePage() {
     <main className="home">
       <h1>Inkwell</h1>
       <p className="tagline">Write together, in real time, online or off.</p>
-      <button type="button" className="primary" onClick={() => router.push(`/d/${newDocumentId()}`)}>
-        New document
+      <button type="button" className="primary" disabled={isCreating} onClick={() => void create()}>
+        {isCreating ? 'Creating…' : 'New document'}
       </button>
+      {error && <p role="alert">{error}</p>}
       <section aria-labelledby="recent-heading">
         <h2 id="recent-heading">Recent documents</h2>
         {recent.length === 0 ? (
@@ -33,7 +48,7 @@ export function HomePage() {
           <ul className="recent-list">
             {recent.map((entry) => (
               <li key={entry.id}>
-                <a href={`/d/${entry.id}`}>{entry.title || 'Untitled document'}</a>
+                <a href={entry.token ? `/d/${entry.id}#k=${entry.token}` : `/d/${entry.id}`}>{entry.title || 'Untitled document'}</a>
                 <time dateTime={new Date(entry.openedAt).toISOString()}>{TIME_FORMAT.format(entry.openedAt)}</time>
                 <button
                   type="button"

@@ -30,6 +30,10 @@ export interface DocStore {
    * earlier snapshot) by `snapshot`, which must encode exactly that state.
    */
   compact(docId: DocId, options: { snapshot: Uint8Array; throughSeq: number }): Promise<void>;
+  /** When the document's share links were last reset (ms since the epoch), 0 if never. */
+  loadLinksResetAt(docId: DocId): Promise<number>;
+  /** Durably records a reset of the document's share links at `at` (ms). */
+  resetLinks(docId: DocId, at: number): Promise<void>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
 }

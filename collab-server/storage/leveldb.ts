@@ -6,6 +6,7 @@
  *
  * Keys (utf8, versioned so the layout can change):
  *   v1/!seq                  last sequence number handed out (relay-wide, monotonic)
+ *   v1/d/<docId>/links       when the share links were last reset: [var-uint ms]
  *   v1/d/<docId>/s           snapshot: [var-uint throughSeq][Yjs update]
  *   v1/d/<docId>/u/<seq>     one logged update; <seq> is zero-padded so keys sort numerically
  */
@@ -102,13 +103,14 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
       let docLastSeq = 0;
       let logBytes = 0;
       const snapshotKey = `${docPrefix(docId)}s`;
+      const updatePrefix = `${docPrefix(docId)}u/`;
       try {
         for await (const [key, value] of db.iterator(docRange(docId))) {
           if (key === snapshotKey) {
             const decoder = decoding.createDecoder(value);
             snapshotSeq = decoding.readVarUint(decoder);
             snapshot = decoding.readTailAsUint8Array(decoder);
-          } else {
+          } else if (key.startsWith(updatePrefix)) {
             updates.push(value);
             logBytes += value.byteLength;
             docLastSeq = Number(key.slice(key.lastIndexOf('/') + 1));
@@ -151,6 +153,25 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
       }
     },
 
+    async loadLinksResetAt(docId) {
+      if (isClosed) throw new StorageError('store is closed');
+      try {
+        const value = await db.get(`${docPrefix(docId)}links`);
+        return value === undefined ? 0 : readSeqValue(value);
+      } catch (cause) {
+        throw new StorageError(`cannot read link state of ${docId}: ${describe(cause)}`, { cause });
+      }
+    },
+
+    async resetLinks(docId, at) {
+      if (isClosed) throw new StorageError('store is closed');
+      try {
+        await db.put(`${docPrefix(docId)}links`, writeSeqValue(at), { sync: true });
+      } catch (cause) {
+        throw new StorageError(`cannot reset links of ${docId}: ${describe(cause)}`, { cause });
+      }
+    },
+
     async close() {
       if (isClosed) return;
       while (commitInFlight || pending.length > 0) {
@@ -173,6 +194,7 @@ function updateKey(docId: DocId, seq: number): string {
   return `${docPrefix(docId)}u/${String(seq).padStart(SEQ_DIGITS, '0')}`;
 }
 
+// Var-uint values: sequence numbers and reset times.
 function writeSeqValue(seq: number): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, seq);

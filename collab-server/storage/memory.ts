@@ -11,6 +11,7 @@ interface MemoryDoc {
 /** Creates an empty in-memory store. */
 export function createMemoryStore(): DocStore {
   const docs = new Map<DocId, MemoryDoc>();
+  const linksResetAt = new Map<DocId, number>();
   let isClosed = false;
 
   const assertOpen = (): void => {
@@ -52,6 +53,14 @@ export function createMemoryStore(): DocStore {
       }
       doc.snapshot = snapshot.slice();
       doc.log = doc.log.filter((entry) => entry.seq > throughSeq);
+    },
+    async loadLinksResetAt(docId) {
+      assertOpen();
+      return linksResetAt.get(docId) ?? 0;
+    },
+    async resetLinks(docId, at) {
+      assertOpen();
+      linksResetAt.set(docId, at);
     },
     async close() {
       isClosed = true;

@@ -9,6 +9,7 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
 import { isChangeFrame } from '../protocol/codec';
+import { CLOSE_CODES } from '../protocol/close-codes';
 import { MESSAGE_TAGS } from '../protocol/messages';
 import { fullJitterDelayMs } from './backoff';
 import { SavedTracker } from './saved-tracker';
@@ -23,9 +24,13 @@ export type ConnectionStatus =
 /** Whether this browser's changes are on the relay's disk. */
 export type SaveStatus = 'saved' | 'saving';
 
+/** Whether the link still opens the document. */
+export type AccessStatus = 'granted' | 'link-reset' | 'denied';
+
 /** A snapshot of everything the UI renders about the session. */
 export interface SessionState {
   readonly connection: ConnectionStatus;
+  readonly access: AccessStatus;
   readonly save: SaveStatus;
   /** True once the local IndexedDB copy has been loaded. */
   readonly isLocalReady: boolean;
@@ -36,8 +41,12 @@ export interface SessionState {
 /** Options of `CollabSession`. */
 export interface CollabSessionOptions {
   readonly docId: string;
+  /** The share-link token; the relay checks it and enforces its role. */
+  readonly token: string;
   /** Base URL of the relay, e.g. `wss://host/collab`. */
   readonly relayUrl: string;
+  /** Asks the relay why a token is refused (the WebSocket API cannot tell). */
+  readonly checkToken?: (docId: string, token: string) => Promise<{ ok: boolean; reason?: string }>;
   /** Keep a copy in IndexedDB (off in environments without it). */
   readonly persistLocally?: boolean;
 }
@@ -51,12 +60,16 @@ export class CollabSession {
   private readonly listeners = new Set<() => void>();
   private state: SessionState;
   private reconnectAttempt = 0;
+  private isExpectingLinkReset = false;
+  private readonly options: CollabSessionOptions;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private isDestroyed = false;
 
   constructor(options: CollabSessionOptions) {
+    this.options = options;
     this.state = {
       connection: isBrowserOffline() ? { kind: 'offline' } : { kind: 'connecting' },
+      access: 'granted',
       save: 'saved',
       isLocalReady: !options.persistLocally,
       hasSynced: false,
@@ -68,7 +81,7 @@ export class CollabSession {
     this.local?.whenSynced.then(() => this.update({ isLocalReady: true }));
 
     this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
-      params: { saved: '1' },
+      params: { saved: '1', token: options.token },
       WebSocketPolyfill: countingWebSocket(this.saved),
       // Inkwell schedules reconnects itself (full jitter); the provider only reports closes.
       shouldReconnect: () => false,
@@ -86,7 +99,13 @@ export class CollabSession {
       this.reconnectAttempt = 0;
       this.update({ connection: { kind: 'live' }, hasSynced: true });
     });
-    this.provider.on('closed', () => this.scheduleReconnect());
+    this.provider.on('closed', (event: { code: number }) => {
+      if (event.code === CLOSE_CODES.linkReset) {
+        if (!this.isExpectingLinkReset) this.update({ access: 'link-reset', connection: { kind: 'offline' } });
+        return;
+      }
+      void this.afterClose();
+    });
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline);
       window.addEventListener('offline', this.onOffline);
@@ -112,6 +131,11 @@ export class CollabSession {
     this.provider.connect();
   }
 
+  /** This client is about to reset the links itself: its own session's close is expected. */
+  expectLinkReset(): void {
+    this.isExpectingLinkReset = true;
+  }
+
   destroy(): void {
     this.isDestroyed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -124,6 +148,23 @@ export class CollabSession {
     void this.local?.destroy();
     this.doc.destroy();
     this.listeners.clear();
+  }
+
+  // A refused upgrade reaches the browser as a bare close; before the first sync,
+  // ask the relay whether the link itself is the problem rather than retrying forever.
+  private async afterClose(): Promise<void> {
+    if (!this.state.hasSynced && this.options.checkToken && !isBrowserOffline()) {
+      try {
+        const check = await this.options.checkToken(this.options.docId, this.options.token);
+        if (!check.ok) {
+          this.update({ access: check.reason === 'reset' ? 'link-reset' : 'denied', connection: { kind: 'offline' } });
+          return;
+        }
+      } catch {
+        // The relay is unreachable: an ordinary outage, handled by reconnecting.
+      }
+    }
+    this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {

@@ -4,6 +4,8 @@ export interface RecentDocument {
   readonly id: string;
   readonly title: string;
   readonly openedAt: number;
+  /** The share-link token this browser opened it with, so the list can reopen it. */
+  readonly token?: string;
 }
 
 const STORAGE_KEY = 'inkwell:recent-documents';
@@ -29,10 +31,15 @@ function store(documents: RecentDocument[]): void {
   localStorage.setItem(STORAGE_KEY, JSON.stringify(documents.slice(0, MAX_RECENT)));
 }
 
-/** Records that `id` was opened now (or renamed), keeping one entry per document. */
-export function rememberDocument(id: string, title: string): void {
+/** Records that `id` was opened now with `token`, keeping one entry per document. */
+export function rememberDocument(id: string, title: string, token?: string): void {
   const others = loadRecentDocuments().filter((entry) => entry.id !== id);
-  store([{ id, title, openedAt: Date.now() }, ...others]);
+  store([{ id, title, openedAt: Date.now(), ...(token ? { token } : {}) }, ...others]);
+}
+
+/** The token remembered for `id`, if any. */
+export function rememberedToken(id: string): string | undefined {
+  return loadRecentDocuments().find((entry) => entry.id === id)?.token;
 }
 
 /** Updates the remembered title without changing when it was opened. */

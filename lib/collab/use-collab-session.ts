@@ -2,8 +2,11 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 
+import type { Role } from '../tokens';
+
 import { CollabSession, type SessionState } from './collab-session';
 import type { Identity } from './identity';
+import { checkShareToken } from './links-client';
 
 /** The relay on the page's own origin, over wss:// when the page is https. */
 export function relayUrlForPage(): string {
@@ -11,19 +14,30 @@ export function relayUrlForPage(): string {
   return `${scheme}://${window.location.host}/collab`;
 }
 
-/** Opens the document for the lifetime of the component; `null` until mounted in the browser. */
-export function useCollabSession(docId: string): CollabSession | null {
+/** Opens the document with `token` while mounted; `null` until then, or without a token. */
+export function useCollabSession(docId: string, token: string | null): CollabSession | null {
   const [session, setSession] = useState<CollabSession | null>(null);
   useEffect(() => {
-    const opened = new CollabSession({ docId, relayUrl: relayUrlForPage(), persistLocally: 'indexedDB' in window });
+    if (!token) return undefined;
+    const opened = new CollabSession({
+      docId,
+      token,
+      relayUrl: relayUrlForPage(),
+      persistLocally: 'indexedDB' in window,
+      checkToken: checkShareToken,
+    });
     setSession(opened);
-    return () => opened.destroy();
-  }, [docId]);
+    return () => {
+      opened.destroy();
+      setSession(null);
+    };
+  }, [docId, token]);
   return session;
 }
 
 const INITIAL_STATE: SessionState = {
   connection: { kind: 'connecting' },
+  access: 'granted',
   save: 'saved',
   isLocalReady: false,
   hasSynced: false,
@@ -48,23 +62,29 @@ export interface PresentUser {
 }
 
 /** Everyone present (from awareness), yourself first; publishes your identity. */
-export function useAwarenessUsers(session: CollabSession | null, identity: Identity | null): PresentUser[] {
+export function useAwarenessUsers(
+  session: CollabSession | null,
+  identity: Identity | null,
+  role: Role,
+): PresentUser[] {
   const [users, setUsers] = useState<PresentUser[]>([]);
   useEffect(() => {
     if (!session) return undefined;
     const { awareness } = session.provider;
+    // The relay marks roles itself; stating ours saves it rewriting every cursor move.
+    awareness.setLocalStateField('role', role);
     if (identity) awareness.setLocalStateField('user', { name: identity.name, color: identity.color });
     const read = (): void => {
       const present: PresentUser[] = [];
       awareness.getStates().forEach((state, clientId) => {
-        const user = (state as { user?: { name?: unknown; color?: unknown; role?: unknown } }).user;
+        const { user, role: stateRole } = state as { user?: { name?: unknown; color?: unknown }; role?: unknown };
         if (typeof user?.name !== 'string' || typeof user.color !== 'string') return;
         present.push({
           clientId,
           name: user.name,
           color: user.color,
           isSelf: clientId === awareness.clientID,
-          isViewer: user.role === 'viewer',
+          isViewer: stateRole === 'viewer',
         });
       });
       present.sort((a, b) => Number(b.isSelf) - Number(a.isSelf) || a.name.localeCompare(b.name));
@@ -73,7 +93,7 @@ export function useAwarenessUsers(session: CollabSession | null, identity: Ident
     read();
     awareness.on('change', read);
     return () => awareness.off('change', read);
-  }, [session, identity]);
+  }, [session, identity, role]);
   return users;
 }
 

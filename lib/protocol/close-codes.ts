@@ -17,6 +17,11 @@ export const CLOSE_CODES = {
   tryAgainLater: 1013,
   /** The client did not read fast enough; its send buffer passed the cap. */
   slowConsumer: 4008,
+  /**
+   * The document's links were reset; the link that opened this session no longer
+   * works. In 4400–4499, which stock clients treat as final (no reconnect).
+   */
+  linkReset: 4403,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

@@ -80,6 +80,12 @@ export function assertValidUpdate(update: Uint8Array): void {
   }
 }
 
+/** True for a valid update that carries nothing: no structs and no deletions. */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  const decoded = Y.decodeUpdate(update);
+  return decoded.structs.length === 0 && decoded.ds.clients.size === 0;
+}
+
 /** Checks that a state vector decodes. Throws `ProtocolError`. */
 export function assertValidStateVector(stateVector: Uint8Array): void {
   try {

@@ -13,6 +13,8 @@
  *   S8  (persistent stores) data survives close and reopen
  *   S9  (persistent stores) sequence numbers keep increasing after reopen
  *   S10 (persistent stores) a second store on the same location is refused with StorageError
+ *   S11 links: a document's links were never reset (0) until resetLinks; the reset time
+ *       is per document, does not disturb the document's updates, and survives reopen
  * Every update is produced by a real Y.Doc in the test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -203,6 +205,21 @@ export function registerDocStoreContract(
       await expect(compaction).rejects.toBeInstanceOf(StorageError);
     });
 
+    it('[S11] link resets are recorded per document and leave the updates alone', async () => {
+      const docId = toDocId('doc');
+      const other = toDocId('doc-other');
+      const { updates } = createEditHistory(3);
+      await store.appendUpdates(docId, updates);
+      expect(await store.loadLinksResetAt(docId)).toBe(0);
+      await store.resetLinks(docId, 1_700_000_000_123);
+      expect(await store.loadLinksResetAt(docId)).toBe(1_700_000_000_123);
+      expect(await store.loadLinksResetAt(other)).toBe(0);
+      const loaded = await store.load(docId);
+      expect(toArrays(loaded.updates)).toEqual(toArrays(updates));
+      await store.resetLinks(docId, 1_700_000_000_999);
+      expect(await store.loadLinksResetAt(docId)).toBe(1_700_000_000_999);
+    });
+
     // Only stores whose data outlives `close` are held to S8–S10.
     if (!options.isPersistent) return;
 
@@ -225,6 +242,14 @@ export function registerDocStoreContract(
         expect(after.lastSeq).toBe(lastSeq);
         expect(after.logBytes).toBe(sumBytes(updates.slice(3)));
         expect(rebuildState(after)).toEqual(Y.encodeStateAsUpdate(doc));
+      });
+
+      it('[S11] a link reset survives reopen', async () => {
+        const docId = toDocId('doc');
+        await store.resetLinks(docId, 1_800_000_000_000);
+        await store.close();
+        const reopened = await openStore();
+        expect(await reopened.loadLinksResetAt(docId)).toBe(1_800_000_000_000);
       });
 
       it('[S9] sequence numbers keep increasing after reopen', async () => {

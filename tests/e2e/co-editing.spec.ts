@@ -1,12 +1,12 @@
 /** Two and three people in one document: typing, formatting, carets, presence, titles, undo. */
-import { bodyText, expect, newPerson, openDocument, test } from './fixtures';
+import { bodyText, createDoc, expect, linkOf, newPerson, openDocument, test } from './fixtures';
 
 test('typing and formatting converge, with named carets and an avatar stack', async ({ browser, app }, testInfo) => {
-  const docId = `coedit${Date.now()}`;
+  const doc = await createDoc(app.baseUrl);
   const alice = await newPerson(browser, 'Alice Liddell', '#d9480f');
   const bob = await newPerson(browser, 'Bob Marley', '#1971c2');
-  await openDocument(alice, app.baseUrl, docId);
-  await openDocument(bob, app.baseUrl, docId);
+  await openDocument(alice, app.baseUrl, doc);
+  await openDocument(bob, app.baseUrl, doc);
 
   await alice.page.getByLabel('Document body').click();
   await alice.page.keyboard.type('Hello from Alice. ');
@@ -41,13 +41,13 @@ test('typing and formatting converge, with named carets and an avatar stack', as
 });
 
 test('three people: presence counts, title renames propagate, undo is per person', async ({ browser, app }) => {
-  const docId = `three${Date.now()}`;
+  const doc = await createDoc(app.baseUrl);
   const people = [
     await newPerson(browser, 'Ann', '#2b8a3e'),
     await newPerson(browser, 'Ben', '#9c36b5'),
     await newPerson(browser, 'Cat', '#0c8599'),
   ] as const;
-  for (const person of people) await openDocument(person, app.baseUrl, docId);
+  for (const person of people) await openDocument(person, app.baseUrl, doc);
   for (const person of people) await expect(person.page.getByTestId('avatars').locator('li')).toHaveCount(3);
 
   const [ann, ben, cat] = people;

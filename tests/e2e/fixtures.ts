@@ -28,9 +28,39 @@ export async function newPerson(browser: Browser, name: string, color: string): 
   return { context, page };
 }
 
-/** Opens a document and waits until it is live. */
-export async function openDocument(person: Person, baseUrl: string, docId: string): Promise<void> {
-  await person.page.goto(`${baseUrl}/d/${docId}`);
+/** A document made through the app's API, with its editor and viewer tokens. */
+export interface SharedDoc {
+  readonly docId: string;
+  readonly editorToken: string;
+  readonly viewerToken: string;
+}
+
+/** Creates a document the way the New document button does, and fetches its viewer link too. */
+export async function createDoc(baseUrl: string): Promise<SharedDoc> {
+  const created = (await (await fetch(`${baseUrl}/collab/api/documents`, { method: 'POST' })).json()) as { docId: string; token: string };
+  const links = (await (
+    await fetch(`${baseUrl}/collab/api/links`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ docId: created.docId, token: created.token }),
+    })
+  ).json()) as { viewerToken: string };
+  return { docId: created.docId, editorToken: created.token, viewerToken: links.viewerToken };
+}
+
+/** The share link of `doc` for `role`. */
+export function linkOf(baseUrl: string, doc: SharedDoc, role: 'editor' | 'viewer' = 'editor'): string {
+  return `${baseUrl}/d/${doc.docId}#k=${role === 'editor' ? doc.editorToken : doc.viewerToken}`;
+}
+
+/** Opens a document by its link and waits until it is live. */
+export async function openDocument(
+  person: Person,
+  baseUrl: string,
+  doc: SharedDoc,
+  role: 'editor' | 'viewer' = 'editor',
+): Promise<void> {
+  await person.page.goto(linkOf(baseUrl, doc, role));
   await expect(person.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
   await expect(person.page.getByLabel('Document body')).toBeVisible();
 }

@@ -4,22 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startApp } from '../helpers/app-process';
-import { bodyText, expect, newPerson, openDocument, test } from './fixtures';
+import { bodyText, createDoc, expect, linkOf, newPerson, openDocument, test } from './fixtures';
 
 test('New document opens an unguessable id; the home page lists visited documents, removable', async ({ browser, app }) => {
   const person = await newPerson(browser, 'Homer', '#1971c2');
   await person.page.goto(app.baseUrl);
   await person.page.getByRole('button', { name: 'New document' }).click();
-  await expect(person.page).toHaveURL(/\/d\/[A-Za-z0-9_-]{22}$/);
-  const firstId = person.page.url().split('/d/')[1];
+  await expect(person.page).toHaveURL(/\/d\/[A-Za-z0-9_-]{22}#k=v1\./);
+  const firstId = person.page.url().split('/d/')[1]?.split('#')[0];
   await expect(person.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
   await person.page.getByLabel('Document title').fill('Shopping list');
   await expect(person.page).toHaveTitle(/Shopping list/);
 
   await person.page.goto(app.baseUrl);
   await person.page.getByRole('button', { name: 'New document' }).click();
-  await expect(person.page).toHaveURL(/\/d\/[A-Za-z0-9_-]{22}$/);
-  expect(person.page.url().split('/d/')[1]).not.toBe(firstId);
+  await expect(person.page).toHaveURL(/\/d\/[A-Za-z0-9_-]{22}#k=v1\./);
+  expect(person.page.url().split('/d/')[1]?.split('#')[0]).not.toBe(firstId);
   await expect(person.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
 
   await person.page.goto(app.baseUrl);
@@ -35,10 +35,10 @@ test('New document opens an unguessable id; the home page lists visited document
 });
 
 test('a first-time visitor is asked for a name once, and a rename reaches the others', async ({ browser, app }) => {
-  const docId = `names${Date.now()}`;
+  const doc = await createDoc(app.baseUrl);
   const newcomer = await browser.newContext();
   const page = await newcomer.newPage();
-  await page.goto(`${app.baseUrl}/d/${docId}`);
+  await page.goto(linkOf(app.baseUrl, doc));
   const dialog = page.getByRole('dialog', { name: 'Your name and colour' });
   await expect(dialog).toBeVisible();
   await expect(dialog.getByLabel('Your name', { exact: true })).not.toHaveValue('');
@@ -51,7 +51,7 @@ test('a first-time visitor is asked for a name once, and a rename reaches the ot
   await expect(page.getByRole('button', { name: 'Change your name and colour' })).toContainText('Nina Newcomer');
 
   const other = await newPerson(browser, 'Olga', '#c2255c');
-  await openDocument(other, app.baseUrl, docId);
+  await openDocument(other, app.baseUrl, doc);
   await expect(other.page.getByTestId('avatars').getByLabel('Nina Newcomer')).toBeVisible();
   await page.getByRole('button', { name: 'Change your name and colour' }).click();
   await page.getByLabel('Your name', { exact: true }).fill('Nina Renamed');
@@ -61,19 +61,23 @@ test('a first-time visitor is asked for a name once, and a rename reaches the ot
   await other.context.close();
 });
 
-test('Share copies the link with a visible confirmation', async ({ browser, app }) => {
+test('Share shows the editor and viewer links, each copied with a visible confirmation', async ({ browser, app }) => {
   const person = await newPerson(browser, 'Sharon', '#0c8599');
-  const docId = `share${Date.now()}`;
-  await openDocument(person, app.baseUrl, docId);
+  const doc = await createDoc(app.baseUrl);
+  await openDocument(person, app.baseUrl, doc);
   await person.page.getByRole('button', { name: 'Share' }).click();
-  await expect(person.page.getByText('Link copied')).toBeVisible();
-  expect(await person.page.evaluate(() => navigator.clipboard.readText())).toBe(`${app.baseUrl}/d/${docId}`);
+  const dialog = person.page.getByRole('dialog', { name: 'Share this document' });
+  await expect(dialog.getByRole('textbox', { name: 'Editor link' })).toHaveValue(new RegExp(`^${app.baseUrl}/d/${doc.docId}#k=v1\\.`));
+  await expect(dialog.getByRole('textbox', { name: 'Viewer link' })).toHaveValue(new RegExp(`^${app.baseUrl}/d/${doc.docId}#k=v1\\.`));
+  await dialog.getByRole('button', { name: 'Copy viewer link' }).click();
+  await expect(person.page.getByText('Viewer link copied')).toBeVisible();
+  expect(await person.page.evaluate(() => navigator.clipboard.readText())).toBe(await dialog.getByRole('textbox', { name: 'Viewer link' }).inputValue());
   await person.context.close();
 });
 
 test('closing the tab with unsaved changes asks first', async ({ browser, app }) => {
   const person = await newPerson(browser, 'Una', '#e67700');
-  await openDocument(person, app.baseUrl, `unsaved${Date.now()}`);
+  await openDocument(person, app.baseUrl, await createDoc(app.baseUrl));
   await person.context.setOffline(true);
   await person.page.getByLabel('Document body').click();
   await person.page.keyboard.type('not yet saved');
@@ -91,8 +95,8 @@ test('the badge shows reconnecting with a countdown, then live again when the re
   const first = await startApp({ dataDir });
   try {
     const person = await newPerson(browser, 'Rey', '#5f3dc4');
-    const docId = `reconnect${Date.now()}`;
-    await openDocument(person, first.baseUrl, docId);
+    const doc = await createDoc(first.baseUrl);
+    await openDocument(person, first.baseUrl, doc);
     await person.page.getByLabel('Document body').click();
     await person.page.keyboard.type('before the outage');
     await expect(person.page.getByTestId('save-status')).toHaveText('All changes saved');
@@ -109,7 +113,7 @@ test('the badge shows reconnecting with a countdown, then live again when the re
       await expect(badge).toHaveAttribute('data-state', 'live', { timeout: 40_000 });
       await expect(person.page.getByTestId('save-status')).toHaveText('All changes saved');
       const reader = await newPerson(browser, 'Reader', '#2b8a3e');
-      await openDocument(reader, second.baseUrl, docId);
+      await openDocument(reader, second.baseUrl, doc);
       await expect.poll(() => bodyText(reader)).toBe('before the outage and during it');
       await reader.context.close();
     } finally {

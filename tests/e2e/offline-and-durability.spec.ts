@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startApp } from '../helpers/app-process';
-import { bodyText, expect, newPerson, openDocument, paragraphTexts, test } from './fixtures';
+import { bodyText, createDoc, expect, linkOf, newPerson, openDocument, paragraphTexts, test } from './fixtures';
 
 test('both sides edit offline, then merge with nothing lost and nothing duplicated', async ({ browser, app }) => {
-  const docId = `offline${Date.now()}`;
+  const doc = await createDoc(app.baseUrl);
   const alice = await newPerson(browser, 'Alice', '#d9480f');
   const bob = await newPerson(browser, 'Bob', '#1971c2');
-  await openDocument(alice, app.baseUrl, docId);
-  await openDocument(bob, app.baseUrl, docId);
+  await openDocument(alice, app.baseUrl, doc);
+  await openDocument(bob, app.baseUrl, doc);
   await alice.page.getByLabel('Document body').click();
   await alice.page.keyboard.type('Shared start.');
   await expect.poll(() => bodyText(bob)).toBe('Shared start.');
@@ -40,17 +40,17 @@ test('both sides edit offline, then merge with nothing lost and nothing duplicat
   for (const person of [alice, bob]) await expect(person.page.getByTestId('save-status')).toHaveText('All changes saved');
 
   const carol = await newPerson(browser, 'Carol', '#2b8a3e');
-  await openDocument(carol, app.baseUrl, docId);
+  await openDocument(carol, app.baseUrl, doc);
   await expect.poll(() => bodyText(carol)).toBe(await bodyText(alice));
   expect(await paragraphTexts(carol)).toEqual(['Bob offline: Shared start.', 'Alice wrote this offline.']);
   for (const person of [alice, bob, carol]) await person.context.close();
 });
 
 test('opening the same new document in 5 tabs leaves it empty', async ({ browser, app }) => {
-  const docId = `fivetabs${Date.now()}`;
+  const doc = await createDoc(app.baseUrl);
   const person = await newPerson(browser, 'Tabby', '#5f3dc4');
   const pages = [person.page, ...(await Promise.all([1, 2, 3, 4].map(() => person.context.newPage())))];
-  await Promise.all(pages.map((page) => page.goto(`${app.baseUrl}/d/${docId}`)));
+  await Promise.all(pages.map((page) => page.goto(linkOf(app.baseUrl, doc))));
   for (const page of pages) {
     await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
     await expect(page.locator('.prose p')).toHaveCount(1);
@@ -58,7 +58,7 @@ test('opening the same new document in 5 tabs leaves it empty', async ({ browser
     await expect(page.locator('.prose p.is-editor-empty')).toHaveAttribute('data-placeholder', 'Start writing…');
   }
   const fresh = await newPerson(browser, 'Fresh', '#0c8599');
-  await openDocument(fresh, app.baseUrl, docId);
+  await openDocument(fresh, app.baseUrl, doc);
   await expect(fresh.page.locator('.prose p')).toHaveCount(1);
   await expect(fresh.page.locator('.prose')).toHaveText('');
   await person.context.close();
@@ -69,9 +69,9 @@ test('"All changes saved" survives kill -9 of the relay', async ({ browser }) =>
   const dataDir = await mkdtemp(join(tmpdir(), 'inkwell-e2e-crash-'));
   const first = await startApp({ dataDir });
   try {
-    const docId = `crash${Date.now()}`;
+    const doc = await createDoc(first.baseUrl);
     const writer = await newPerson(browser, 'Writer', '#c2255c');
-    await openDocument(writer, first.baseUrl, docId);
+    await openDocument(writer, first.baseUrl, doc);
     await writer.page.getByLabel('Document title').fill('Crash-proof');
     await writer.page.getByLabel('Document body').click();
     await writer.page.keyboard.type('Every word of this is on disk. DROP');
@@ -86,7 +86,7 @@ test('"All changes saved" survives kill -9 of the relay', async ({ browser }) =>
     const second = await startApp({ dataDir });
     try {
       const reader = await newPerson(browser, 'Reader', '#e67700');
-      await openDocument(reader, second.baseUrl, docId);
+      await openDocument(reader, second.baseUrl, doc);
       await expect.poll(() => bodyText(reader)).toBe('Every word of this is on disk.');
       await expect(reader.page.getByLabel('Document title')).toHaveValue('Crash-proof');
       await reader.context.close();

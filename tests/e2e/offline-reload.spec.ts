@@ -1,10 +1,10 @@
 /** A visited document reloads and stays editable with the network gone (service worker + IndexedDB). */
-import { bodyText, expect, newPerson, openDocument, test } from './fixtures';
+import { bodyText, createDoc, expect, linkOf, newPerson, openDocument, test } from './fixtures';
 
 test('reloading a visited document while offline shows the local copy, and edits sync later', async ({ browser, app }) => {
-  const docId = `reload${Date.now()}`;
+  const doc = await createDoc(app.baseUrl);
   const writer = await newPerson(browser, 'Wanda', '#2b8a3e');
-  await openDocument(writer, app.baseUrl, docId);
+  await openDocument(writer, app.baseUrl, doc);
   // The page keeps itself for offline use once the service worker is active.
   await expect
     .poll(() => writer.page.evaluate(async () => (await caches.open('inkwell-pages')).keys().then((keys) => keys.length)))
@@ -26,7 +26,7 @@ test('reloading a visited document while offline shows the local copy, and edits
   await expect(writer.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live', { timeout: 15_000 });
   await expect(writer.page.getByTestId('save-status')).toHaveText('All changes saved');
   const reader = await newPerson(browser, 'Rita', '#9c36b5');
-  await openDocument(reader, app.baseUrl, docId);
+  await openDocument(reader, app.baseUrl, doc);
   await expect.poll(() => bodyText(reader)).toBe('Written online. And offline.');
   await writer.context.close();
   await reader.context.close();

@@ -2,12 +2,15 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import type { Teardown } from './relay';
+import { tokenIssuer, type Teardown, type TokenIssuer } from './relay';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The signing key every spawned test relay uses, so tests can mint tokens for it. */
+export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-characters';
+
 /** A relay child process. */
-export interface RelayProcess {
+export interface RelayProcess extends TokenIssuer {
   readonly child: ChildProcessWithoutNullStreams;
   readonly url: string;
   readonly port: number;
@@ -21,7 +24,7 @@ export interface RelayProcess {
 export function spawnRelay(teardown: Teardown, env: Record<string, string>): Promise<RelayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'collab-server/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, COLLAB_HOST: '127.0.0.1', COLLAB_PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, COLLAB_HOST: '127.0.0.1', COLLAB_PORT: '0', LOG_LEVEL: 'info', COLLAB_SECRET: TEST_SECRET, ...env },
   });
   const stdout: string[] = [];
   let stderr = '';
@@ -44,7 +47,10 @@ export function spawnRelay(teardown: Teardown, env: Record<string, string>): Pro
       for (const line of lines) {
         stdout.push(line);
         const match = /listening on (ws:\/\/[^"\s]+:(\d+))/.exec(line);
-        if (match?.[1] && match[2]) resolve({ child, url: match[1], port: Number(match[2]), stdout, exited });
+        if (match?.[1] && match[2]) {
+          const tokenFor = tokenIssuer(new Uint8Array(Buffer.from(TEST_SECRET, 'utf8')));
+          resolve({ child, url: match[1], port: Number(match[2]), stdout, exited, tokenFor });
+        }
       }
     });
     void exited.then(({ code }) => reject(new Error(`relay exited with ${code} before listening: ${stderr}`)));

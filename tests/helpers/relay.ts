@@ -3,6 +3,7 @@
  * stock y-websocket clients, and raw sockets. Everything started here is
  * registered for teardown, which tests run in `afterEach`.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,10 @@ import * as Y from 'yjs';
 
 import { createRelay, type CreateRelayOptions, type Relay } from '../../collab-server/server';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
+import { parseDocId } from '../../lib/ids';
 import { MESSAGE_TAGS, decode, type Message } from '../../lib/protocol';
+import type { Role } from '../../lib/tokens';
+import { signToken } from '../../lib/tokens.server';
 
 type Cleanup = () => Promise<void> | void;
 
@@ -39,15 +43,40 @@ export async function makeTempDir(teardown: Teardown): Promise<string> {
   return dir;
 }
 
+/** Something tests can connect to: a URL and a way to mint share-link tokens for it. */
+export interface TokenIssuer {
+  readonly url: string;
+  /** A valid token for `docId` (editor unless `role` says otherwise). */
+  tokenFor(docId: string, role?: Role): string;
+}
+
+/** Builds `tokenFor` over a signing key. */
+export function tokenIssuer(secret: Uint8Array): TokenIssuer['tokenFor'] {
+  return (docId, role = 'editor') => {
+    const parsed = parseDocId(docId);
+    if (!parsed) throw new Error(`not a valid doc id: ${docId}`);
+    return signToken({ key: secret, docId: parsed, role, issuedAt: Date.now() });
+  };
+}
+
+/** The WebSocket URL of `docId` with a token of `role` (editor by default). */
+export function socketUrl(relay: TokenIssuer, docId: string, role: Role = 'editor'): string {
+  return `${relay.url}/${docId}?token=${relay.tokenFor(docId, role)}`;
+}
+
+/** A relay under test, with its signing key. */
+export type TestRelay = Relay & TokenIssuer & { readonly secret: Uint8Array };
+
 /** Starts a relay on 127.0.0.1:0 over LevelDB in `dataDir`; closed at teardown unless closed before. */
 export async function startRelay(
   teardown: Teardown,
   options: { dataDir: string } & Omit<Partial<CreateRelayOptions>, 'store'>,
-): Promise<Relay> {
+): Promise<TestRelay> {
   const store = await openLevelStore({ dir: join(options.dataDir, 'leveldb') });
-  const relay = await createRelay({ heartbeatIntervalMs: 60_000, ...options, store, host: '127.0.0.1', port: 0 });
+  const secret = options.secret ?? new Uint8Array(randomBytes(32));
+  const relay = await createRelay({ heartbeatIntervalMs: 60_000, ...options, secret, store, host: '127.0.0.1', port: 0 });
   teardown.add(() => relay.close());
-  return relay;
+  return Object.assign(relay, { secret, tokenFor: tokenIssuer(secret) });
 }
 
 /** A stock y-websocket client on its own `Y.Doc`. */
@@ -62,12 +91,16 @@ export interface TestClient {
 /** Connects an unmodified `WebsocketProvider` (with `ws`) to the relay; destroyed at teardown. */
 export function connectClient(
   teardown: Teardown,
-  relay: { url: string },
+  relay: TokenIssuer,
   docId: string,
-  options: { params?: Record<string, string>; savedAcks?: boolean } = {},
+  options: { params?: Record<string, string>; savedAcks?: boolean; role?: Role } = {},
 ): TestClient {
   const doc = new Y.Doc();
-  const params = { ...options.params, ...(options.savedAcks ? { saved: '1' } : {}) };
+  const params = {
+    token: relay.tokenFor(docId, options.role),
+    ...options.params,
+    ...(options.savedAcks ? { saved: '1' } : {}),
+  };
   const provider = new WebsocketProvider(relay.url, docId, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     params,
@@ -133,7 +166,7 @@ export async function waitUntil(
 }
 
 /** The relay's /healthz answer. */
-export async function relayHealth(relay: Relay): Promise<{ status: string; connections: number; rooms: number }> {
+export async function relayHealth(relay: { port: number }): Promise<{ status: string; connections: number; rooms: number }> {
   const response = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
   return (await response.json()) as { status: string; connections: number; rooms: number };
 }
@@ -147,8 +180,8 @@ export interface RawSocket {
 }
 
 /** Opens a raw socket to `url` and waits for it to open. */
-export async function openRawSocket(teardown: Teardown, url: string): Promise<RawSocket> {
-  const socket = new WebSocket(url);
+export async function openRawSocket(teardown: Teardown, url: string, options: { origin?: string } = {}): Promise<RawSocket> {
+  const socket = new WebSocket(url, options);
   const received: Message[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
@@ -165,9 +198,9 @@ export async function openRawSocket(teardown: Teardown, url: string): Promise<Ra
 }
 
 /** Tries to open a socket and resolves with the HTTP status of the refused upgrade. */
-export function upgradeStatus(url: string): Promise<number> {
+export function upgradeStatus(url: string, options: { origin?: string } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, options);
     socket.on('unexpected-response', (_request, response) => {
       resolve(response.statusCode ?? 0);
       socket.terminate();

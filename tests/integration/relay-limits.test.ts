@@ -9,6 +9,7 @@ import {
   connectClient,
   makeTempDir,
   openRawSocket,
+  socketUrl,
   relayHealth,
   startRelay,
   upgradeStatus,
@@ -54,7 +55,7 @@ describe('relay limits and bad input', () => {
     ['an empty id', '/'],
   ])('refuses %s at the upgrade with 400', async (_name, path) => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
-    expect(await upgradeStatus(`${relay.url}${path}`)).toBe(400);
+    expect(await upgradeStatus(`${relay.url}${path}?token=${relay.tokenFor('valid')}`)).toBe(400);
   });
 
   it('accepts an id of 128 characters', async () => {
@@ -65,7 +66,7 @@ describe('relay limits and bad input', () => {
 
   it('closes an oversize message with 1009 and a reason; peers go on', async () => {
     const { relay, alice, bob } = await startRoomWithPeers('big');
-    const raw = await openRawSocket(teardown, `${relay.url}/big`);
+    const raw = await openRawSocket(teardown, socketUrl(relay, 'big'));
     const huge = new Y.Doc();
     huge.getText('t').insert(0, 'x'.repeat(MAX_MESSAGE_BYTES + 10));
     raw.send(encode({ type: 'update', update: Y.encodeStateAsUpdate(huge) }));
@@ -78,7 +79,7 @@ describe('relay limits and bad input', () => {
 
   it('closes a malformed frame with 1002 and keeps nothing of it', async () => {
     const { relay, dataDir, alice, bob } = await startRoomWithPeers('malformed');
-    const raw = await openRawSocket(teardown, `${relay.url}/malformed`);
+    const raw = await openRawSocket(teardown, socketUrl(relay, 'malformed'));
     // A real update cut short: the frame is well formed, its Yjs payload is not.
     const source = new Y.Doc();
     source.getText('t').insert(0, 'EVIL');
@@ -89,7 +90,7 @@ describe('relay limits and bad input', () => {
     await expectRoomStillWorks(alice, bob);
 
     // A truncated frame.
-    const raw2 = await openRawSocket(teardown, `${relay.url}/malformed`);
+    const raw2 = await openRawSocket(teardown, socketUrl(relay, 'malformed'));
     raw2.send(encode({ type: 'update', update }).slice(0, 4));
     expect((await raw2.closed).code).toBe(CLOSE_CODES.protocolError);
 
@@ -103,13 +104,13 @@ describe('relay limits and bad input', () => {
 
   it('closes unknown message types and text frames with 1003', async () => {
     const { relay, alice, bob } = await startRoomWithPeers('unknown');
-    const raw = await openRawSocket(teardown, `${relay.url}/unknown`);
+    const raw = await openRawSocket(teardown, socketUrl(relay, 'unknown'));
     raw.send(new Uint8Array([42, 1, 2]));
     expect((await raw.closed).code).toBe(CLOSE_CODES.unsupportedData);
-    const text = await openRawSocket(teardown, `${relay.url}/unknown`);
+    const text = await openRawSocket(teardown, socketUrl(relay, 'unknown'));
     text.send('hello');
     expect((await text.closed).code).toBe(CLOSE_CODES.unsupportedData);
-    const saved = await openRawSocket(teardown, `${relay.url}/unknown`);
+    const saved = await openRawSocket(teardown, socketUrl(relay, 'unknown'));
     saved.send(encode({ type: 'saved', stateVector: Y.encodeStateVector(new Y.Doc()), changeFramesSaved: 0 }));
     expect((await saved.closed).code).toBe(CLOSE_CODES.unsupportedData);
     await expectRoomStillWorks(alice, bob);
@@ -117,7 +118,7 @@ describe('relay limits and bad input', () => {
 
   it('cuts a silent socket after two missed heartbeats', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown), heartbeatIntervalMs: 100 });
-    const raw = await openRawSocket(teardown, `${relay.url}/hb`);
+    const raw = await openRawSocket(teardown, socketUrl(relay, 'hb'));
     // Stop answering pings: ws answers them automatically unless the socket stops reading.
     (raw.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const startedAt = Date.now();
@@ -136,7 +137,7 @@ describe('relay limits and bad input', () => {
     const relay = await startRelay(teardown, { dataDir, maxBufferedBytes: 64 * 1024 });
     const writer = connectClient(teardown, relay, 'slow', { savedAcks: true });
     await waitForSync(writer);
-    const slow = await openRawSocket(teardown, `${relay.url}/slow`);
+    const slow = await openRawSocket(teardown, socketUrl(relay, 'slow'));
     (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     // Enough to fill the kernel's socket buffers on loopback and then the relay's cap.
     const chunk = 'y'.repeat(64 * 1024);

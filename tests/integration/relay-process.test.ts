@@ -1,8 +1,10 @@
 /** `npm run relay` as a process: configuration, readiness, HTTP endpoints, signals, crash safety. */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { Teardown, connectClient, makeTempDir, waitForSaved, waitForSync, waitUntil } from '../helpers/relay';
-import { runRelayExpectingFailure, spawnRelay } from '../helpers/relay-process';
+import { Teardown, connectClient, makeTempDir, tokenIssuer, upgradeStatus, waitForSaved, waitForSync, waitUntil } from '../helpers/relay';
+import { TEST_SECRET, runRelayExpectingFailure, spawnRelay } from '../helpers/relay-process';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
@@ -14,6 +16,9 @@ describe('relay process', () => {
     ['COLLAB_MAX_MESSAGE_BYTES', '-5'],
     ['COLLAB_HEARTBEAT_MS', '1.5'],
     ['LOG_LEVEL', 'loud'],
+    ['COLLAB_SECRET', 'too-short'],
+    ['COLLAB_ALLOWED_ORIGINS', 'not a url'],
+    ['COLLAB_MAX_CONNECTIONS_PER_IP', '0'],
   ])('refuses to start when %s=%s and names the variable', async (name, value) => {
     const { code, stderr } = await runRelayExpectingFailure({ [name]: value, COLLAB_DATA_DIR: await makeTempDir(teardown) });
     expect(code).toBe(1);
@@ -48,6 +53,38 @@ describe('relay process', () => {
       expect(metrics).toContain(name);
     }
     for (const line of relay.stdout) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('never writes a token or the secret to its logs, even at debug level', async () => {
+    const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: await makeTempDir(teardown), LOG_LEVEL: 'debug' });
+    const token = relay.tokenFor('quiet');
+    const client = connectClient(teardown, relay, 'quiet', { params: { token } });
+    await waitForSync(client);
+    client.text.insert(0, 'x');
+    expect(await upgradeStatus(`${relay.url}/quiet?token=${token}x`)).toBe(401);
+    await waitUntil(() => relay.stdout.some((line) => line.includes('connection opened')));
+    const logs = relay.stdout.join('\n');
+    expect(logs).not.toContain(token);
+    expect(logs).not.toContain(token.split('.')[2]);
+    expect(logs).not.toContain(TEST_SECRET);
+  });
+
+  it('without COLLAB_SECRET generates one in the data dir (mode 0600) and keeps links working across restarts', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const first = await spawnRelay(teardown, { COLLAB_DATA_DIR: dataDir, COLLAB_SECRET: '' });
+    const secretPath = join(dataDir, 'secret');
+    expect((await stat(secretPath)).mode & 0o777).toBe(0o600);
+    const key = new Uint8Array(Buffer.from((await readFile(secretPath, 'utf8')).trim(), 'base64url'));
+    const token = tokenIssuer(key)('kept');
+    const before = connectClient(teardown, first, 'kept', { params: { token } });
+    await waitForSync(before);
+    first.child.kill('SIGTERM');
+    await first.exited;
+
+    const second = await spawnRelay(teardown, { COLLAB_DATA_DIR: dataDir, COLLAB_SECRET: '' });
+    const after = connectClient(teardown, second, 'kept', { params: { token } });
+    await waitForSync(after);
+    expect(await readFile(secretPath, 'utf8')).toBe(`${Buffer.from(key).toString('base64url')}\n`);
   });
 
   it('on SIGTERM flushes to disk, closes sockets with 1001 and exits 0', async () => {

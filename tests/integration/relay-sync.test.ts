@@ -9,6 +9,7 @@ import {
   connectClient,
   makeTempDir,
   openRawSocket,
+  socketUrl,
   startRelay,
   waitForSaved,
   waitForSync,
@@ -79,7 +80,7 @@ describe('relay sync', () => {
 
   it('holds messages that arrive while the room loads and applies them in order afterwards', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
-    const raw = await openRawSocket(teardown, `${relay.url}/queued`);
+    const raw = await openRawSocket(teardown, socketUrl(relay, 'queued'));
     const source = new Y.Doc();
     const updates: Uint8Array[] = [];
     source.on('update', (update: Uint8Array) => updates.push(update));
@@ -124,7 +125,7 @@ describe('relay awareness', () => {
     const observer = connectClient(teardown, relay, 'aw-late');
     await waitUntil(() => observer.provider.awareness.getStates().get(alice.doc.clientID)?.user?.name === 'Alice');
 
-    const raw = await openRawSocket(teardown, `${relay.url}/aw-late`);
+    const raw = await openRawSocket(teardown, socketUrl(relay, 'aw-late'));
     await waitUntil(() => raw.received.some((message) => message.type === 'awareness'), { what: 'initial awareness' });
     raw.received.length = 0;
     raw.send(encode({ type: 'query-awareness' }));
@@ -145,7 +146,7 @@ describe('relay awareness', () => {
     alice.provider.awareness.setLocalStateField('user', { name: 'Alice' });
     await waitUntil(() => bob.provider.awareness.getStates().has(alice.doc.clientID));
 
-    const mallory = await openRawSocket(teardown, `${relay.url}/spoof`);
+    const mallory = await openRawSocket(teardown, socketUrl(relay, 'spoof'));
     const aliceClock = alice.provider.awareness.meta.get(alice.doc.clientID)?.clock ?? 0;
     mallory.send(
       encode({

@@ -1,0 +1,81 @@
+/**
+ * Capability tokens carried by share links. A token names one document and a
+ * role and is signed by the server (HMAC-SHA256); no accounts are involved.
+ *
+ * Format: `v1.<base64url JSON claims>.<base64url HMAC-SHA256 of "v1.<claims>">`.
+ * Claims: `{ d: docId, r: role, iat: issued-at ms }`. A document's links can be
+ * reset: tokens issued at or before its `linksResetAt` stop working.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+import { parseDocId, type DocId } from './ids';
+
+/** What each role may do. Adding `commenter` is one more entry here. */
+export const ROLES = {
+  editor: { canEdit: true },
+  viewer: { canEdit: false },
+} as const satisfies Record<string, { canEdit: boolean }>;
+
+export type Role = keyof typeof ROLES;
+
+/** The claims inside a valid token. */
+export interface TokenClaims {
+  readonly docId: DocId;
+  readonly role: Role;
+  /** Issued-at, milliseconds since the epoch. */
+  readonly issuedAt: number;
+}
+
+/** Why a token was refused; each maps to one HTTP status at the edge. */
+export type TokenRefusal = 'missing' | 'malformed' | 'bad-signature' | 'wrong-document' | 'reset';
+
+/** The result of checking a token for one document. */
+export type TokenCheck = { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: TokenRefusal };
+
+export const TOKEN_VERSION = 'v1';
+
+/** True when `value` names a role. */
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && Object.hasOwn(ROLES, value);
+}
+
+/** The HMAC of a token's signed part. */
+export function signaturePart(signedPart: string, key: Uint8Array): string {
+  return createHmac('sha256', key).update(signedPart).digest('base64url');
+}
+
+/**
+ * Checks a token for `docId`: format, signature (constant time), document and
+ * reset generation. Pure apart from hashing; the key is passed in.
+ */
+export function verifyToken(
+  token: string | null | undefined,
+  options: { key: Uint8Array; docId: DocId; linksResetAt: number },
+): TokenCheck {
+  if (!token) return { ok: false, reason: 'missing' };
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== TOKEN_VERSION) return { ok: false, reason: 'malformed' };
+  const [version, payload, signature] = parts as [string, string, string];
+  const expected = Buffer.from(signaturePart(`${version}.${payload}`, options.key), 'base64url');
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  const claims = parseClaims(payload);
+  if (!claims) return { ok: false, reason: 'malformed' };
+  if (claims.docId !== options.docId) return { ok: false, reason: 'wrong-document' };
+  if (claims.issuedAt <= options.linksResetAt) return { ok: false, reason: 'reset' };
+  return { ok: true, claims };
+}
+
+function parseClaims(payload: string): TokenClaims | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { d, r, iat } = raw as { d?: unknown; r?: unknown; iat?: unknown };
+  const docId = parseDocId(d);
+  if (!docId || !isRole(r) || typeof iat !== 'number' || !Number.isSafeInteger(iat)) return null;
+  return { docId, role: r, issuedAt: iat };
+}

@@ -1,0 +1,72 @@
+/** Share links with roles: the viewer sees live edits but cannot type; a reset ends old links. */
+import { bodyText, expect, newPerson, test } from './fixtures';
+
+test('the creator shares the viewer link; the viewer sees edits live, cannot type, and sees the reset', async ({ browser, app }) => {
+  const owner = await newPerson(browser, 'Olivia Owner', '#d9480f');
+  await owner.page.goto(app.baseUrl);
+  await owner.page.getByRole('button', { name: 'New document' }).click();
+  await expect(owner.page).toHaveURL(/\/d\/[A-Za-z0-9_-]{22}#k=v1\./);
+  await expect(owner.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+  await owner.page.getByLabel('Document body').click();
+  await owner.page.keyboard.type('Owner text.');
+
+  await owner.page.getByRole('button', { name: 'Share' }).click();
+  const dialog = owner.page.getByRole('dialog', { name: 'Share this document' });
+  const viewerLink = await dialog.getByRole('textbox', { name: 'Viewer link' }).inputValue();
+  expect(viewerLink).not.toBe(await dialog.getByRole('textbox', { name: 'Editor link' }).inputValue());
+
+  const viewer = await newPerson(browser, 'Victor Viewer', '#1971c2');
+  await viewer.page.goto(viewerLink);
+  await expect(viewer.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+  await expect(viewer.page.getByTestId('view-only')).toHaveText('View only');
+  await expect.poll(() => bodyText(viewer)).toBe('Owner text.');
+  await expect(viewer.page.getByLabel('Document body')).toHaveAttribute('contenteditable', 'false');
+  await expect(viewer.page.getByRole('toolbar', { name: 'Formatting' })).toHaveCount(0);
+  await expect(viewer.page.getByLabel('Document title')).toHaveAttribute('readonly', '');
+
+  // Live edits reach the viewer; the viewer's typing goes nowhere.
+  await owner.page.getByLabel('Document body').click();
+  await owner.page.keyboard.press('End');
+  await owner.page.keyboard.type(' More.');
+  await expect.poll(() => bodyText(viewer)).toBe('Owner text. More.');
+  await viewer.page.getByLabel('Document body').click();
+  await viewer.page.keyboard.type('viewer typing');
+  await expect.poll(() => bodyText(viewer)).toBe('Owner text. More.');
+  expect(await bodyText(owner)).toBe('Owner text. More.');
+  // Others see the viewer marked as a viewer.
+  await expect(owner.page.getByTestId('avatars').getByLabel('Victor Viewer · viewer')).toBeVisible();
+
+  owner.page.once('dialog', (confirm) => void confirm.accept());
+  await dialog.getByRole('button', { name: 'Reset links' }).click();
+  await expect(owner.page.getByText('Links reset: only the new links work now')).toBeVisible();
+  await expect(viewer.page.getByTestId('access-message')).toHaveText('This link was reset; ask the owner for a new one.');
+  // The owner carries on with the new editor link.
+  await expect(owner.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
+  await owner.page.getByLabel('Document body').click();
+  await owner.page.keyboard.press('End');
+  await owner.page.keyboard.type(' After reset.');
+  await expect(owner.page.getByTestId('save-status')).toHaveText('All changes saved');
+
+  // Opening the old viewer link afresh explains itself too.
+  const late = await newPerson(browser, 'Late', '#2b8a3e');
+  await late.page.goto(viewerLink);
+  await expect(late.page.getByTestId('access-message')).toHaveText('This link was reset; ask the owner for a new one.');
+  const newViewerLink = await dialog.getByRole('textbox', { name: 'Viewer link' }).inputValue();
+  expect(newViewerLink).not.toBe(viewerLink);
+  await late.page.goto(newViewerLink);
+  await late.page.reload();
+  await expect.poll(() => bodyText(late)).toBe('Owner text. More. After reset.');
+  for (const person of [owner, viewer, late]) await person.context.close();
+});
+
+test('a link for one document does not open another', async ({ browser, app }) => {
+  const person = await newPerson(browser, 'Paul', '#9c36b5');
+  const response = await fetch(`${app.baseUrl}/collab/api/documents`, { method: 'POST' });
+  const { token } = (await response.json()) as { token: string };
+  await person.page.goto(`${app.baseUrl}/d/SomeOtherDocument#k=${token}`);
+  await expect(person.page.getByTestId('access-message')).toHaveText('This link does not open this document. Check that you copied all of it.');
+  await person.page.goto(`${app.baseUrl}/d/NoLinkAtAll`);
+  await expect(person.page.getByTestId('access-message')).toContainText('needs its share link');
+  await person.context.close();
+
+});
