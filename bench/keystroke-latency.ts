@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const app = await startApp({ dataDir });
   const browser = await chromium.launch({ executablePath: chromiumExecutablePath(), args: CHROMIUM_ARGS });
   try {
-    const docId = `latency${Date.now()}`;
+    const created = await fetch(`${app.baseUrl}/collab/api/documents`, { method: 'POST' });
+    const { docId, token } = (await created.json()) as { docId: string; token: string };
     const pages = [];
     for (const name of ['Typist', 'Watcher']) {
       const context = await browser.newContext();
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
         localStorage.setItem('inkwell:identity', JSON.stringify({ name: savedName, color: '#1971c2' }));
       }, name);
       const page = await context.newPage();
-      await page.goto(`${app.baseUrl}/d/${docId}`);
+      await page.goto(`${app.baseUrl}/d/${docId}#k=${token}`);
       await page.getByTestId('connection-status').and(page.locator('[data-state="live"]')).waitFor();
       await page.getByLabel('Document body').waitFor();
       pages.push(page);

@@ -164,10 +164,13 @@ export class RoomPersister {
         { docId, compactedUpdates: compactedCount, compactedBytes, durationMs: Math.round(performance.now() - startedAt) },
         'compacted document log',
       );
+      this.isCompacting = false;
+      // Batches that landed while this compaction ran may already fill the log again.
+      this.maybeCompact();
     } catch (error) {
+      this.isCompacting = false;
       logger.error({ docId, err: error }, 'compaction failed; the log stays as it was');
     } finally {
-      this.isCompacting = false;
       this.notifyIfSettled();
     }
   }
