@@ -1,0 +1,236 @@
+/**
+ * The load generator, run in its own process by bench/run.ts. Clients send real
+ * Yjs updates (and awareness) whose text carries a marker `~sender.seq.sentAtUs~`;
+ * receivers find markers in the raw bytes, without applying anything, and so
+ * measure send→receive latency and count every delivery.
+ *
+ * argv[2] is a JSON `LoadSpec`. Prints `START` and `END` around the measured
+ * window, then one JSON line with the results.
+ */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
+
+import type { WireProtocol } from './servers';
+
+/** What to generate. */
+export interface LoadSpec {
+  readonly protocol: WireProtocol;
+  /** One URL per room. */
+  readonly roomUrls: readonly string[];
+  readonly roomNames: readonly string[];
+  readonly clientsPerRoom: number;
+  readonly updatesPerSecond: number;
+  readonly awarenessPerSecond: number;
+  readonly durationSeconds: number;
+  /** Idle mode: connect, sync, hold for `durationSeconds`, send nothing. */
+  readonly isIdle?: boolean;
+}
+
+/** Latency summary in milliseconds. */
+export interface LatencyStats {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** What the generator reports. */
+export interface LoadResult {
+  readonly connected: number;
+  readonly text: { sent: number; expected: number; received: number; lost: number; latency: LatencyStats };
+  readonly awareness: { sent: number; expected: number; received: number; lost: number; latency: LatencyStats };
+}
+
+const TEXT_MARK = /~(\d+)\.(\d+)\.(\d+)~/g;
+const AWARENESS_MARK = /\^(\d+)\.(\d+)\.(\d+)\^/g;
+const nowUs = (): number => Math.round(performance.now() * 1000);
+
+export function summarize(latenciesMs: number[]): LatencyStats {
+  if (latenciesMs.length === 0) return { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN };
+  const sorted = latenciesMs.slice().sort((a, b) => a - b);
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+  const round = (value: number): number => Math.round(value * 100) / 100;
+  return { count: sorted.length, p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted[sorted.length - 1]!) };
+}
+
+class Client {
+  readonly doc = new Y.Doc();
+  readonly socket: WebSocket;
+  isSynced = false;
+  private seq = 0;
+  private awarenessClock = 0;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly index: number,
+    readonly room: string,
+    url: string,
+    private readonly protocol: WireProtocol,
+    private readonly onMarker: (kind: 'text' | 'awareness', sentAtUs: number) => void,
+  ) {
+    this.socket = new WebSocket(url, { perMessageDeflate: false });
+    this.socket.binaryType = 'nodebuffer';
+    this.socket.on('open', () => this.onOpen());
+    this.socket.on('message', (data: Buffer) => this.onMessage(data));
+    this.socket.on('error', () => undefined);
+    this.doc.on('update', (update: Uint8Array) => this.sendSync(2, update));
+  }
+
+  sendText(): void {
+    this.seq += 1;
+    const text = this.doc.getText('t');
+    text.insert(text.length, `~${this.index}.${this.seq}.${nowUs()}~`);
+  }
+
+  sendAwareness(): void {
+    this.awarenessClock += 1;
+    const state = { role: 'editor', user: { name: `c${this.index}`, color: '#1971c2' }, cursor: { anchor: this.awarenessClock }, m: `^${this.index}.${this.awarenessClock}.${nowUs()}^` };
+    const update = encoding.createEncoder();
+    encoding.writeVarUint(update, 1);
+    encoding.writeVarUint(update, this.doc.clientID);
+    encoding.writeVarUint(update, this.awarenessClock);
+    encoding.writeVarString(update, JSON.stringify(state));
+    const message = encoding.createEncoder();
+    encoding.writeVarUint(message, 1);
+    encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
+    this.send(encoding.toUint8Array(message));
+  }
+
+  private onOpen(): void {
+    if (this.protocol === 'hocuspocus') {
+      const auth = encoding.createEncoder();
+      encoding.writeVarUint(auth, 2);
+      encoding.writeVarUint(auth, 0);
+      encoding.writeVarString(auth, 'bench');
+      this.send(encoding.toUint8Array(auth));
+    }
+    if (this.protocol === 'raw') this.isSynced = true;
+    this.sendSync(0, Y.encodeStateVector(this.doc));
+  }
+
+  private sendSync(subType: number, payload: Uint8Array): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 0);
+    encoding.writeVarUint(encoder, subType);
+    encoding.writeVarUint8Array(encoder, payload);
+    this.send(encoding.toUint8Array(encoder));
+  }
+
+  private send(message: Uint8Array): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.protocol !== 'hocuspocus') {
+      this.socket.send(message);
+      return;
+    }
+    const encoder = encoding.createEncoder();
+    encoding.writeVarString(encoder, this.room);
+    encoding.writeUint8Array(encoder, message);
+    this.socket.send(encoding.toUint8Array(encoder));
+  }
+
+  private onMessage(data: Buffer): void {
+    let offset = 0;
+    if (this.protocol === 'hocuspocus') {
+      const decoder = decoding.createDecoder(data);
+      decoding.readVarString(decoder);
+      offset = decoder.pos;
+    }
+    const type = data[offset];
+    if (type === 0 && data[offset + 1] === 1) this.isSynced = true;
+    if (type === 0 && data[offset + 1] === 0 && this.protocol === 'y-websocket') {
+      // Answer the server's step 1 the way stock clients do (with our state).
+      const decoder = decoding.createDecoder(data.subarray(offset + 2));
+      this.sendSync(1, Y.encodeStateAsUpdate(this.doc, decoding.readVarUint8Array(decoder)));
+    }
+    const text = data.toString('latin1');
+    for (const [pattern, kind] of [[TEXT_MARK, 'text'], [AWARENESS_MARK, 'awareness']] as const) {
+      pattern.lastIndex = 0;
+      for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+        if (Number(match[1]) === this.index) continue;
+        const key = `${kind}${match[1]}.${match[2]}`;
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        this.onMarker(kind, Number(match[3]));
+      }
+    }
+  }
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const latencies = { text: [] as number[], awareness: [] as number[] };
+  let isMeasuring = false;
+  const clients: Client[] = [];
+  spec.roomUrls.forEach((url, roomIndex) => {
+    for (let i = 0; i < spec.clientsPerRoom; i++) {
+      clients.push(
+        new Client(clients.length, spec.roomNames[roomIndex]!, url, spec.protocol, (kind, sentAtUs) => {
+          if (isMeasuring) latencies[kind].push((nowUs() - sentAtUs) / 1000);
+        }),
+      );
+    }
+  });
+  const deadline = Date.now() + 120_000;
+  while (clients.some((client) => !client.isSynced) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const connected = clients.filter((client) => client.isSynced).length;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  console.log('START');
+  isMeasuring = true;
+  const sent = { text: 0, awareness: 0 };
+  if (!spec.isIdle) {
+    // One ticker drives every client, each at its own phase, so sends are spread evenly.
+    const textEveryMs = spec.updatesPerSecond > 0 ? 1000 / spec.updatesPerSecond : Infinity;
+    const awarenessEveryMs = spec.awarenessPerSecond > 0 ? 1000 / spec.awarenessPerSecond : Infinity;
+    const started = performance.now();
+    const nextText = clients.map(() => started + Math.random() * textEveryMs);
+    const nextAwareness = clients.map(() => started + Math.random() * awarenessEveryMs);
+    while (performance.now() - started < spec.durationSeconds * 1000) {
+      const now = performance.now();
+      clients.forEach((client, i) => {
+        if (now >= nextText[i]!) {
+          client.sendText();
+          sent.text += 1;
+          nextText[i]! += textEveryMs;
+        }
+        if (now >= nextAwareness[i]!) {
+          client.sendAwareness();
+          sent.awareness += 1;
+          nextAwareness[i]! += awarenessEveryMs;
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  } else {
+    await new Promise((resolve) => setTimeout(resolve, spec.durationSeconds * 1000));
+  }
+  console.log('END');
+  // Let the last deliveries arrive before counting losses.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  for (const client of clients) client.socket.terminate();
+  const fanOut = spec.clientsPerRoom - 1;
+  const tally = (kind: 'text' | 'awareness') => ({
+    sent: sent[kind],
+    expected: sent[kind] * fanOut,
+    received: latencies[kind].length,
+    lost: sent[kind] * fanOut - latencies[kind].length,
+    latency: summarize(latencies[kind]),
+  });
+  return { connected, text: tally('text'), awareness: tally('awareness') };
+}
+
+if (process.argv[2]) {
+  run(JSON.parse(process.argv[2]) as LoadSpec).then(
+    (result) => {
+      console.log(JSON.stringify(result));
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

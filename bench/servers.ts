@@ -1,0 +1,124 @@
+/** Starts and stops every server the benchmark compares, each in its own process on 127.0.0.1. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+import { parseDocId } from '../lib/ids';
+import { signToken } from '../lib/tokens.server';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
+
+/** The servers measured, in the order they are interleaved. */
+export const SERVER_KINDS = ['inkwell', 'y-ws-memory', 'y-ws-leveldb', 'hocuspocus-memory', 'hocuspocus-sqlite', 'raw-ws'] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** How a client talks to a server. */
+export type WireProtocol = 'y-websocket' | 'hocuspocus' | 'raw';
+
+/** A running server under test. */
+export interface ServerUnderTest {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly protocol: WireProtocol;
+  /** Whether it keeps documents across a restart. */
+  readonly persists: boolean;
+  /** The WebSocket URL of one room (query string included where needed). */
+  roomUrl(room: string): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function launch(args: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/listening on|running at/.test(output)) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${output.slice(-500)}`)));
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+/** Starts `kind` with its data (if any) in `dataDir`. */
+export async function startServer(kind: ServerKind, dataDir: string): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const base = `ws://127.0.0.1:${port}`;
+  const make = (child: ChildProcess, protocol: WireProtocol, persists: boolean, roomUrl: (room: string) => string): ServerUnderTest => ({
+    kind,
+    pid: child.pid ?? -1,
+    protocol,
+    persists,
+    roomUrl,
+    stop: stopper(child),
+  });
+  switch (kind) {
+    case 'inkwell': {
+      const child = await launch(['--import', 'tsx', 'collab-server/main.ts'], {
+        COLLAB_PORT: String(port),
+        COLLAB_DATA_DIR: dataDir,
+        COLLAB_SECRET: BENCH_SECRET,
+        COLLAB_MAX_CONNECTIONS_PER_IP: '1000000',
+        COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
+        LOG_LEVEL: 'warn',
+      });
+      const key = new Uint8Array(Buffer.from(BENCH_SECRET));
+      return make(child, 'y-websocket', true, (room) => {
+        const docId = parseDocId(room);
+        if (!docId) throw new Error(`bad room ${room}`);
+        const token = signToken({ key, docId, role: 'editor', issuedAt: Date.now() });
+        // Durable saved-acknowledgements on, as the targets require.
+        return `${base}/${room}?saved=1&token=${token}`;
+      });
+    }
+    case 'y-ws-memory':
+    case 'y-ws-leveldb': {
+      const env: Record<string, string> = { HOST: '127.0.0.1', PORT: String(port) };
+      if (kind === 'y-ws-leveldb') env.YPERSISTENCE = `${dataDir}/y-leveldb`;
+      const child = await launch(['node_modules/@y/websocket-server/src/server.js'], env);
+      return make(child, 'y-websocket', kind === 'y-ws-leveldb', (room) => `${base}/${room}`);
+    }
+    case 'hocuspocus-memory':
+    case 'hocuspocus-sqlite': {
+      const env: Record<string, string> = { PORT: String(port) };
+      if (kind === 'hocuspocus-sqlite') env.SQLITE_FILE = `${dataDir}/hocuspocus.sqlite`;
+      const child = await launch(['--import', 'tsx', 'bench/servers/hocuspocus-server.ts'], env);
+      return make(child, 'hocuspocus', kind === 'hocuspocus-sqlite', () => base);
+    }
+    case 'raw-ws': {
+      const child = await launch(['--import', 'tsx', 'bench/servers/raw-broadcaster.ts'], { PORT: String(port) });
+      return make(child, 'raw', false, (room) => `${base}/${room}`);
+    }
+  }
+}
