@@ -1,16 +1,24 @@
 /** Prometheus metrics of one relay, on a registry of its own so several relays can share a process. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * Per-message traffic, counted in plain numbers on the hot path; prom-client
+ * reads them at scrape time, which keeps label lookups off every frame.
+ */
+export interface TrafficCounts {
+  messagesIn: Record<string, number>;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** Everything the relay records; created once per relay. */
 export interface RelayMetrics {
+  readonly traffic: TrafficCounts;
   readonly registry: Registry;
   readonly connections: Gauge;
   readonly rooms: Gauge;
   readonly roomMemoryBytes: Gauge;
-  readonly messagesIn: Counter<'type'>;
-  readonly messagesOut: Counter;
-  readonly bytesIn: Counter;
-  readonly bytesOut: Counter;
   readonly persistSeconds: Histogram;
   readonly persistFailures: Counter;
   readonly compactions: Counter;
@@ -25,7 +33,36 @@ export function createRelayMetrics(collectRooms: () => { count: number; approxBy
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'inkwell_relay_process_' });
   const registers = [registry];
+  const traffic: TrafficCounts = { messagesIn: {}, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+  // Counters only go up: each scrape adds what was counted since the last one.
+  const reported: TrafficCounts = { messagesIn: {}, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+  const totalCounter = (name: string, help: string, key: 'messagesOut' | 'bytesIn' | 'bytesOut'): Counter =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.inc(traffic[key] - reported[key]);
+        reported[key] = traffic[key];
+      },
+    });
+  new Counter({
+    name: 'inkwell_relay_messages_in_total',
+    help: 'Messages received, by type',
+    labelNames: ['type'],
+    registers,
+    collect() {
+      for (const [type, count] of Object.entries(traffic.messagesIn)) {
+        this.inc({ type }, count - (reported.messagesIn[type] ?? 0));
+        reported.messagesIn[type] = count;
+      }
+    },
+  });
+  totalCounter('inkwell_relay_messages_out_total', 'Messages sent', 'messagesOut');
+  totalCounter('inkwell_relay_bytes_in_total', 'Bytes received', 'bytesIn');
+  totalCounter('inkwell_relay_bytes_out_total', 'Bytes sent', 'bytesOut');
   return {
+    traffic,
     registry,
     connections: new Gauge({ name: 'inkwell_relay_connections', help: 'Open WebSocket connections', registers }),
     rooms: new Gauge({
@@ -44,15 +81,6 @@ export function createRelayMetrics(collectRooms: () => { count: number; approxBy
         this.set(collectRooms().approxBytes);
       },
     }),
-    messagesIn: new Counter({
-      name: 'inkwell_relay_messages_in_total',
-      help: 'Messages received, by type',
-      labelNames: ['type'],
-      registers,
-    }),
-    messagesOut: new Counter({ name: 'inkwell_relay_messages_out_total', help: 'Messages sent', registers }),
-    bytesIn: new Counter({ name: 'inkwell_relay_bytes_in_total', help: 'Bytes received', registers }),
-    bytesOut: new Counter({ name: 'inkwell_relay_bytes_out_total', help: 'Bytes sent', registers }),
     persistSeconds: new Histogram({
       name: 'inkwell_relay_persist_seconds',
       help: 'Time from an update batch being cut to it being on disk',
