@@ -4,9 +4,10 @@
  * receivers find markers in the raw bytes, without applying anything, and so
  * measure send→receive latency and count every delivery.
  *
- * argv[2] is a JSON `LoadSpec`. Prints `START` and `END` around the measured
+ * argv[2] is the path of a JSON `LoadSpec`. Prints `START` and `END` around the measured
  * window, then one JSON line with the results.
  */
+import { readFileSync } from 'node:fs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
@@ -223,7 +224,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
 }
 
 if (process.argv[2]) {
-  run(JSON.parse(process.argv[2]) as LoadSpec).then(
+  run(JSON.parse(readFileSync(process.argv[2], 'utf8')) as LoadSpec).then(
     (result) => {
       console.log(JSON.stringify(result));
       process.exit(0);

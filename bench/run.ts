@@ -93,7 +93,10 @@ async function measure(scenario: Scenario, kind: ServerKind, repeat: number): Pr
     let wallAtStart = 0;
     let cpuPercent = NaN;
     let rssAtEnd = NaN;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/loadgen.ts', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A file, not argv: thousands of room URLs exceed the kernel's argument limit.
+    const specFile = join(dataDir, 'load-spec.json');
+    await writeFile(specFile, JSON.stringify(spec));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/loadgen.ts', specFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     const result = await new Promise<LoadResult>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
