@@ -173,11 +173,12 @@ function markdownTable(measurements: Measurement[], scenarioIds: string[], kinds
         );
         continue;
       }
+      const ratio = (value: number, base: number): string => (Number.isFinite(value / base) ? (value / base).toFixed(2) : '—');
       const cpu = rows.map((m) => m.cpuPercent);
       const p99 = rows.map((m) => m.load.text.latency.p99);
       const awarenessP99 = rows.map((m) => m.load.awareness.latency.p99);
       lines.push(
-        `| ${kind} | ${spread(cpu)} | ${(median(cpu) / rawCpu).toFixed(2)} | ${spread(rows.map((m) => m.load.text.latency.p50), 2)} | ${spread(p99, 2)} | ${(median(p99) / rawP99).toFixed(2)} | ${rows.map((m) => m.load.text.lost).join(', ')} | ${spread(awarenessP99, 2)} | ${(median(awarenessP99) / rawAwarenessP99).toFixed(2)} |`,
+        `| ${kind} | ${spread(cpu)} | ${ratio(median(cpu), rawCpu)} | ${spread(rows.map((m) => m.load.text.latency.p50), 2)} | ${spread(p99, 2)} | ${ratio(median(p99), rawP99)} | ${rows.map((m) => m.load.text.lost).join(', ')} | ${spread(awarenessP99, 2).replace('n/a', '—')} | ${ratio(median(awarenessP99), rawAwarenessP99)} |`,
       );
     }
     lines.push('');
