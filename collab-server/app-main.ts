@@ -5,7 +5,7 @@
  * Builds the app first when no build exists.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -13,11 +13,10 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { pino } from 'pino';
 
-import { ConfigError, parseAppEnv, relayTunablesFromEnv, type AppEnv } from './config';
+import { parseAppEnv } from './config';
 import { createRelayEndpoint } from './server';
-import { loadOrCreateSecret } from './secret';
 import { exitGracefullyOnSignals } from './shutdown';
-import { openLevelStore } from './storage/leveldb';
+import { openRelayDataDir, parseEnvOrExit } from './startup';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RELAY_PATH_PREFIX = '/collab';
@@ -37,30 +36,13 @@ function buildIfMissing(): void {
 }
 
 async function main(): Promise<void> {
-  let env: AppEnv;
-  try {
-    env = parseAppEnv(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`inkwell: ${error.message}`);
-    process.exit(1);
-  }
+  const env = parseEnvOrExit(parseAppEnv, 'inkwell');
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   buildIfMissing();
 
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell' } });
-  const dataDir = resolve(env.COLLAB_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
-  const secret = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
-  const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
-  const relay = createRelayEndpoint({
-    store,
-    secret,
-    allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
-    logger,
-    pathPrefix: RELAY_PATH_PREFIX,
-    ...relayTunablesFromEnv(env),
-  });
+  const { dataDir, relayOptions } = await openRelayDataDir(env);
+  const relay = createRelayEndpoint({ ...relayOptions, logger, pathPrefix: RELAY_PATH_PREFIX });
 
   const app = next({ dev: false, dir: REPO_ROOT, hostname: env.HOST, port: env.PORT });
   await app.prepare();

@@ -36,8 +36,6 @@ interface PendingAppend {
 export interface LevelStoreOptions {
   /** Directory of the LevelDB database; created if missing. */
   readonly dir: string;
-  /** Called with each group commit's size and duration, for metrics. */
-  readonly onCommit?: (stats: { updates: number; durationMs: number }) => void;
   /** How long appends gather before a commit; 0 commits on the next tick. */
   readonly commitWindowMs?: number;
 }
@@ -86,7 +84,6 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     const ops: BatchOp[] = group.flatMap((append) => append.ops);
     const groupLastSeq = group[group.length - 1]?.lastSeq ?? lastSeq;
     ops.push({ type: 'put', key: SEQ_KEY, value: writeSeqValue(groupLastSeq) });
-    const startedAt = performance.now();
     try {
       await db.batch(ops, { sync: true });
     } catch (cause) {
@@ -94,7 +91,6 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
       for (const append of group) append.reject(error);
       return;
     }
-    options.onCommit?.({ updates: ops.length - 1, durationMs: performance.now() - startedAt });
     for (const append of group) append.resolve(append.lastSeq);
   };
 

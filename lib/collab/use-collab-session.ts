@@ -1,5 +1,5 @@
 /** React hooks over `CollabSession`: open one per document, read its state and its people. */
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 
 import type { Role } from '../tokens';
@@ -99,14 +99,15 @@ export function useAwarenessUsers(
 
 /** The string value of a shared `Y.Text`, re-rendering on every change. */
 export function useYText(text: Y.Text | null): string {
-  return useSyncExternalStore(
-    (onChange) => {
+  // A stable subscribe per text: a new one each render would re-observe on every keystroke.
+  const subscribe = useCallback(
+    (onChange: () => void) => {
       text?.observe(onChange);
       return () => text?.unobserve(onChange);
     },
-    () => text?.toString() ?? '',
-    () => '',
+    [text],
   );
+  return useSyncExternalStore(subscribe, () => text?.toString() ?? '', () => '');
 }
 
 function noopSubscribe(): () => void {

@@ -1,0 +1,31 @@
+/** Start-up steps shared by the entry points (`npm run relay`, `npm start`). */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { ConfigError, relayTunablesFromEnv, type RelayEnv } from './config';
+import { loadOrCreateSecret } from './secret';
+import type { CreateRelayOptions } from './server';
+import { openLevelStore } from './storage/leveldb';
+
+/** Parses the environment, or prints the error (naming the variable) and exits 1. */
+export function parseEnvOrExit<T>(parse: (env: NodeJS.ProcessEnv) => T, label: string): T {
+  try {
+    return parse(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${label}: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+/** Opens the data dir (LevelDB and the signing secret) and gathers the relay options the environment sets. */
+export async function openRelayDataDir(env: RelayEnv): Promise<{ dataDir: string; relayOptions: CreateRelayOptions }> {
+  const dataDir = resolve(env.COLLAB_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const secret = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
+  const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
+  return {
+    dataDir,
+    relayOptions: { store, secret, allowedOrigins: env.COLLAB_ALLOWED_ORIGINS, ...relayTunablesFromEnv(env) },
+  };
+}
