@@ -87,10 +87,13 @@ export class Connection implements RoomPeer {
     const waiting = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    // The client's own sync step 1 usually arrived while the room loaded: answering
+    // it first puts the document on the wire before anything else is computed.
     for (const message of waiting) {
       if (this.state !== 'live') return;
       this.deliver(message);
     }
+    if (this.state === 'live') room.greet(this);
   }
 
   /** Sends a frame, or cuts the peer off if it has stopped reading. */

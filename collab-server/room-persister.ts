@@ -27,8 +27,8 @@ export interface RoomPersisterOptions {
   readonly initialLog: { readonly count: number; readonly bytes: number; readonly lastSeq: number };
   /** Reads the document's current state vector. */
   readonly readStateVector: () => Uint8Array;
-  /** Encodes the document's full state, for compaction. */
-  readonly readSnapshot: () => Uint8Array;
+  /** Encodes the document's full state and its state vector, for compaction. */
+  readonly readSnapshot: () => { snapshot: Uint8Array; stateVector: Uint8Array };
   /** Called after batch `batchId` is on disk; `stateVector` is what it made durable. */
   readonly onBatchSaved: (batchId: number, stateVector: Uint8Array) => void;
 }
@@ -89,6 +89,17 @@ export class RoomPersister {
     if (this.isCompacting || this.logCount === 0) return;
     if (this.logCount < compactAfterUpdates && this.logBytes < compactAfterBytes) return;
     void this.compact();
+  }
+
+  /**
+   * Writes everything, then folds whatever is logged into the snapshot, so the
+   * next load of this document reads one value instead of replaying a log.
+   */
+  async settleAndCompact(): Promise<void> {
+    await this.settle();
+    if (this.logCount === 0 || this.failedAttempts > 0) return;
+    if (!this.isCompacting) void this.compact();
+    await this.settle();
   }
 
   /** Stops retry timers; the room is going away. */
@@ -156,7 +167,7 @@ export class RoomPersister {
     const compactedBytes = this.logBytes;
     try {
       const startedAt = performance.now();
-      await store.compact(docId, { snapshot: this.options.readSnapshot(), throughSeq });
+      await store.compact(docId, { ...this.options.readSnapshot(), throughSeq });
       this.logCount -= compactedCount;
       this.logBytes -= compactedBytes;
       metrics.compactions.inc();

@@ -26,6 +26,9 @@ import type { RelayMetrics } from './metrics';
 import { RoomPersister } from './room-persister';
 import type { DocStore, StoredDoc } from './storage/doc-store';
 
+/** Marks the transaction that applies stored state, so it is not persisted again. */
+const HYDRATION = Symbol('hydration');
+
 /** What a room needs of a connection. */
 export interface RoomPeer {
   readonly id: ConnectionId;
@@ -61,6 +64,14 @@ export interface RoomOptions {
 export class Room {
   readonly docId: DocId;
   private readonly doc = new Y.Doc();
+  /**
+   * Stored state not yet applied to `doc`. A document is only integrated when an
+   * edit (or compaction) needs it: until then sync replies are cut from these
+   * bytes, so opening a large document, and every read-only session, skips
+   * decoding it.
+   */
+  private storedState: Uint8Array | null;
+  private storedStateVector: Uint8Array | null = null;
   private readonly awareness: awarenessProtocol.Awareness;
   private readonly peers = new Map<RoomPeer, PeerState>();
   /** Which peer introduced each awareness client id. */
@@ -75,11 +86,10 @@ export class Room {
     this.logger = options.logger;
     this.metrics = options.metrics;
     const { stored } = options;
-    // Stored state is applied before the update listener exists, so it is not persisted again.
-    Y.transact(this.doc, () => {
-      if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(this.doc, update);
-    });
+    // Merging is far cheaper than integrating a long log one update at a time.
+    const storedUpdates = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates;
+    this.storedState = storedUpdates.length === 0 ? null : storedUpdates.length === 1 ? storedUpdates[0]! : Y.mergeUpdates([...storedUpdates]);
+    if (stored.snapshot && stored.updates.length === 0) this.storedStateVector = stored.snapshotStateVector;
     this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
 
     this.awareness = new awarenessProtocol.Awareness(this.doc);
@@ -94,8 +104,11 @@ export class Room {
       compactAfterUpdates: options.compactAfterUpdates,
       compactAfterBytes: options.compactAfterBytes,
       initialLog: { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq },
-      readStateVector: () => Y.encodeStateVector(this.doc),
-      readSnapshot: () => Y.encodeStateAsUpdate(this.doc),
+      readStateVector: () => this.stateVector(),
+      readSnapshot: () => {
+        const doc = this.integratedDoc();
+        return { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
+      },
       onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
     });
 
@@ -119,10 +132,14 @@ export class Room {
     return this.peers.size === 0 && this.persister.isSettled();
   }
 
-  /** Adds a peer and starts its sync: our state vector, then everyone's awareness. */
+  /** Adds a peer; it hears nothing until `greet`. */
   join(peer: RoomPeer): void {
     this.peers.set(peer, { awarenessClientIds: new Set(), changeFrames: 0, owedAcks: [] });
-    peer.send(encode({ type: 'sync-step-1', stateVector: Y.encodeStateVector(this.doc) }));
+  }
+
+  /** Starts a joined peer's sync: our state vector, then everyone's awareness. */
+  greet(peer: RoomPeer): void {
+    peer.send(encode({ type: 'sync-step-1', stateVector: this.stateVector() }));
     if (this.awareness.getStates().size > 0) {
       peer.send(this.encodeAwareness([...this.awareness.getStates().keys()]));
     }
@@ -135,7 +152,7 @@ export class Room {
     switch (message.type) {
       case 'sync-step-1':
         assertValidStateVector(message.stateVector);
-        peer.send(encode({ type: 'sync-step-2', update: Y.encodeStateAsUpdate(this.doc, message.stateVector) }));
+        peer.send(encode({ type: 'sync-step-2', update: this.diffSince(message.stateVector) }));
         this.requestSavedAck(peer, state);
         return;
       case 'sync-step-2':
@@ -167,9 +184,9 @@ export class Room {
     if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, peer);
   }
 
-  /** Resolves once every update applied so far is on disk. */
-  settle(): Promise<void> {
-    return this.persister.settle();
+  /** Like `settle`, then folds the update log into the snapshot (before an unload). */
+  settleAndCompact(): Promise<void> {
+    return this.persister.settleAndCompact();
   }
 
   /** Frees the document. Call only when idle. */
@@ -183,7 +200,8 @@ export class Room {
 
   private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
     assertValidUpdate(update);
-    Y.applyUpdate(this.doc, update, peer);
+    // Stock clients answer our sync step 1 with an empty update: no reason to integrate the document for it.
+    if (!isCanonicalEmptyUpdate(update)) Y.applyUpdate(this.integratedDoc(), update, peer);
     state.changeFrames += 1;
     this.requestSavedAck(peer, state);
   }
@@ -249,8 +267,7 @@ export class Room {
     const batchId = this.persister.latestUnsavedBatchId();
     if (batchId === null) {
       state.owedAcks.length = 0;
-      const stateVector = Y.encodeStateVector(this.doc);
-      peer.send(encode({ type: 'saved', stateVector, changeFramesSaved: state.changeFrames }));
+      peer.send(encode({ type: 'saved', stateVector: this.stateVector(), changeFramesSaved: state.changeFrames }));
       return;
     }
     const last = state.owedAcks[state.owedAcks.length - 1];
@@ -268,7 +285,30 @@ export class Room {
     }
   }
 
+  /** The document with its stored state integrated. */
+  private integratedDoc(): Y.Doc {
+    if (this.storedState) {
+      const state = this.storedState;
+      this.storedState = null;
+      this.storedStateVector = null;
+      Y.applyUpdate(this.doc, state, HYDRATION);
+    }
+    return this.doc;
+  }
+
+  private stateVector(): Uint8Array {
+    if (!this.storedState) return Y.encodeStateVector(this.doc);
+    return (this.storedStateVector ??= Y.encodeStateVectorFromUpdate(this.storedState));
+  }
+
+  /** What a peer at `stateVector` lacks. */
+  private diffSince(stateVector: Uint8Array): Uint8Array {
+    if (!this.storedState) return Y.encodeStateAsUpdate(this.doc, stateVector);
+    return isEmptyStateVector(stateVector) ? this.storedState : Y.diffUpdate(this.storedState, stateVector);
+  }
+
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === HYDRATION) return;
     this.approxBytes += update.byteLength;
     this.persister.enqueue(update);
     this.broadcast(encode({ type: 'update', update }), origin);
@@ -291,6 +331,15 @@ export class Room {
       if (peer !== except) peer.send(frame);
     }
   }
+}
+
+// `[0, 0]`: no struct clients, no deletions (what Yjs encodes for an empty diff).
+function isCanonicalEmptyUpdate(update: Uint8Array): boolean {
+  return update.length === 2 && update[0] === 0 && update[1] === 0;
+}
+
+function isEmptyStateVector(stateVector: Uint8Array): boolean {
+  return stateVector.length === 1 && stateVector[0] === 0;
 }
 
 function hasRole(state: unknown, role: Role): boolean {

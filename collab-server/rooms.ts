@@ -85,7 +85,7 @@ export class RoomRegistry {
     await Promise.all(
       rooms.map(async (slot) => {
         if (slot.idleTimer) clearTimeout(slot.idleTimer);
-        await slot.room.settle();
+        await slot.room.settleAndCompact();
         slot.room.destroy();
       }),
     );
@@ -119,7 +119,7 @@ export class RoomRegistry {
     const done = new Promise<void>((resolve) => (finish = resolve));
     this.slots.set(room.docId, { state: 'unloading', done });
     try {
-      await room.settle();
+      await room.settleAndCompact();
       room.destroy();
       this.options.logger.debug({ docId: room.docId }, 'room unloaded');
     } finally {

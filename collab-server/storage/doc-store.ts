@@ -8,6 +8,8 @@ import type { DocId } from '../../lib/ids';
 /** What `load` returns: the snapshot (if any) and the updates logged after it, in order. */
 export interface StoredDoc {
   readonly snapshot: Uint8Array | null;
+  /** The snapshot's state vector, stored with it so a load need not decode the snapshot to learn it. */
+  readonly snapshotStateVector: Uint8Array | null;
   readonly updates: readonly Uint8Array[];
   /** Sequence number of the last logged update, 0 when nothing is logged. */
   readonly lastSeq: number;
@@ -27,9 +29,10 @@ export interface DocStore {
   appendUpdates(docId: DocId, updates: readonly Uint8Array[]): Promise<number>;
   /**
    * Atomically replaces every logged update with sequence ≤ `throughSeq` (and any
-   * earlier snapshot) by `snapshot`, which must encode exactly that state.
+   * earlier snapshot) by `snapshot`, which must encode exactly that state, and
+   * `stateVector`, the state vector of `snapshot`.
    */
-  compact(docId: DocId, options: { snapshot: Uint8Array; throughSeq: number }): Promise<void>;
+  compact(docId: DocId, options: { snapshot: Uint8Array; stateVector: Uint8Array; throughSeq: number }): Promise<void>;
   /** When the document's share links were last reset (ms since the epoch), 0 if never. */
   loadLinksResetAt(docId: DocId): Promise<number>;
   /** Durably records a reset of the document's share links at `at` (ms). */
@@ -48,4 +51,4 @@ export class StorageError extends Error {
   }
 }
 
-export const EMPTY_STORED_DOC: StoredDoc = { snapshot: null, updates: [], lastSeq: 0, logBytes: 0 };
+export const EMPTY_STORED_DOC: StoredDoc = { snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 };

@@ -8,7 +8,7 @@
  * Keys (utf8, versioned so the layout can change):
  *   v1/!seq                  last sequence number handed out (relay-wide, monotonic)
  *   v1/d/<docId>/links       when the share links were last reset: [var-uint ms]
- *   v1/d/<docId>/s           snapshot: [var-uint throughSeq][Yjs update]
+ *   v1/d/<docId>/s           snapshot: [var-uint throughSeq][var-length state vector][Yjs update]
  *   v1/d/<docId>/u/<seq>     one logged update; <seq> is zero-padded so keys sort numerically
  */
 import * as decoding from 'lib0/decoding';
@@ -94,37 +94,34 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     for (const append of group) append.resolve(append.lastSeq);
   };
 
-  const docRange = (docId: DocId): { gte: string; lt: string } => {
-    const prefix = docPrefix(docId);
-    return { gte: prefix, lt: `${prefix}\xff` };
-  };
-
   return {
     async load(docId) {
       if (isClosed) throw new StorageError('store is closed');
       let snapshot: Uint8Array | null = null;
+      let snapshotStateVector: Uint8Array | null = null;
       let snapshotSeq = 0;
       const updates: Uint8Array[] = [];
       let docLastSeq = 0;
       let logBytes = 0;
-      const snapshotKey = `${docPrefix(docId)}s`;
-      const updatePrefix = `${docPrefix(docId)}u/`;
       try {
-        for await (const [key, value] of db.iterator(docRange(docId))) {
-          if (key === snapshotKey) {
-            const decoder = decoding.createDecoder(value);
-            snapshotSeq = decoding.readVarUint(decoder);
-            snapshot = decoding.readTailAsUint8Array(decoder);
-          } else if (key.startsWith(updatePrefix)) {
-            updates.push(value);
-            logBytes += value.byteLength;
-            docLastSeq = Number(key.slice(key.lastIndexOf('/') + 1));
-          }
+        const storedSnapshot = await db.get(`${docPrefix(docId)}s`);
+        if (storedSnapshot !== undefined) {
+          const decoder = decoding.createDecoder(storedSnapshot);
+          snapshotSeq = decoding.readVarUint(decoder);
+          snapshotStateVector = decoding.readVarUint8Array(decoder);
+          snapshot = decoding.readTailAsUint8Array(decoder);
+        }
+        // Start after the snapshot: the keys it folded in are deleted, and LevelDB
+        // would otherwise step over every one of their tombstones.
+        for await (const [key, value] of db.iterator({ gt: updateKey(docId, snapshotSeq), lt: `${docPrefix(docId)}u/\xff` })) {
+          updates.push(value);
+          logBytes += value.byteLength;
+          docLastSeq = Number(key.slice(key.lastIndexOf('/') + 1));
         }
       } catch (cause) {
         throw new StorageError(`cannot load ${docId}: ${describe(cause)}`, { cause });
       }
-      return { snapshot, updates, lastSeq: Math.max(docLastSeq, snapshotSeq), logBytes } satisfies StoredDoc;
+      return { snapshot, snapshotStateVector, updates, lastSeq: Math.max(docLastSeq, snapshotSeq), logBytes } satisfies StoredDoc;
     },
 
     appendUpdates(docId, updates) {
@@ -140,16 +137,20 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
       });
     },
 
-    async compact(docId, { snapshot, throughSeq }) {
+    async compact(docId, { snapshot, stateVector, throughSeq }) {
       if (isClosed) throw new StorageError('store is closed');
       const prefix = docPrefix(docId);
       const ops: BatchOp[] = [];
       try {
-        for await (const key of db.keys({ gte: `${prefix}u/`, lte: updateKey(docId, throughSeq) })) {
+        // Keys up to the previous snapshot are gone already; skip their tombstones.
+        const previous = await db.get(`${prefix}s`);
+        const previousSeq = previous === undefined ? 0 : readSeqValue(previous);
+        for await (const key of db.keys({ gt: updateKey(docId, previousSeq), lte: updateKey(docId, throughSeq) })) {
           ops.push({ type: 'del', key });
         }
         const encoder = encoding.createEncoder();
         encoding.writeVarUint(encoder, throughSeq);
+        encoding.writeVarUint8Array(encoder, stateVector);
         encoding.writeUint8Array(encoder, snapshot);
         ops.push({ type: 'put', key: `${prefix}s`, value: encoding.toUint8Array(encoder) });
         await db.batch(ops, { sync: true });

@@ -3,7 +3,7 @@ import type { DocId } from '../../lib/ids';
 import { EMPTY_STORED_DOC, StorageError, type DocStore, type StoredDoc } from './doc-store';
 
 interface MemoryDoc {
-  snapshot: Uint8Array | null;
+  snapshot: { update: Uint8Array; stateVector: Uint8Array } | null;
   log: { seq: number; update: Uint8Array }[];
   lastSeq: number;
 }
@@ -25,7 +25,8 @@ export function createMemoryStore(): DocStore {
       if (!doc) return EMPTY_STORED_DOC;
       const updates = doc.log.map((entry) => entry.update);
       return {
-        snapshot: doc.snapshot,
+        snapshot: doc.snapshot?.update ?? null,
+        snapshotStateVector: doc.snapshot?.stateVector ?? null,
         updates,
         lastSeq: doc.lastSeq,
         logBytes: updates.reduce((sum, update) => sum + update.byteLength, 0),
@@ -44,14 +45,14 @@ export function createMemoryStore(): DocStore {
       }
       return doc.lastSeq;
     },
-    async compact(docId, { snapshot, throughSeq }) {
+    async compact(docId, { snapshot, stateVector, throughSeq }) {
       assertOpen();
       let doc = docs.get(docId);
       if (!doc) {
         doc = { snapshot: null, log: [], lastSeq: throughSeq };
         docs.set(docId, doc);
       }
-      doc.snapshot = snapshot.slice();
+      doc.snapshot = { update: snapshot.slice(), stateVector: stateVector.slice() };
       doc.log = doc.log.filter((entry) => entry.seq > throughSeq);
     },
     async loadLinksResetAt(docId) {

@@ -67,7 +67,7 @@ export function registerDocStoreContract(
 
     it('[S1] load of an unknown doc is empty', async () => {
       await store.appendUpdates(toDocId('other'), createEditHistory(1).updates);
-      expect(await store.load(toDocId('unknown'))).toEqual({ snapshot: null, updates: [], lastSeq: 0, logBytes: 0 });
+      expect(await store.load(toDocId('unknown'))).toEqual({ snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
     });
 
     it('[S2] appendUpdates returns increasing sequence numbers and load returns the updates in order', async () => {
@@ -101,7 +101,7 @@ export function registerDocStoreContract(
       const abc = toDocId('abc');
       const { lastSeq } = await store.load(abc);
       const snapshot = Y.encodeStateAsUpdate(historyOf(histories, abc).doc);
-      await store.compact(abc, { snapshot, throughSeq: lastSeq });
+      await store.compact(abc, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: lastSeq });
       for (const id of ids.filter((other) => other !== abc)) {
         const stored = await store.load(id);
         expect(stored.snapshot).toBeNull();
@@ -116,9 +116,11 @@ export function registerDocStoreContract(
       for (const update of updates) seqs.push(await store.appendUpdates(docId, [update]));
       const stateBefore = rebuildState(await store.load(docId));
       const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 3)));
-      await store.compact(docId, { snapshot, throughSeq: at(seqs, 2) });
+      await store.compact(docId, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: at(seqs, 2) });
       const stored = await store.load(docId);
       expect(toArrays(stored.snapshot ? [stored.snapshot] : [])).toEqual(toArrays([snapshot]));
+      // The state vector comes back as stored, so a load need not decode the snapshot for it.
+      expect(toArrays(stored.snapshotStateVector ? [stored.snapshotStateVector] : [])).toEqual(toArrays([Y.encodeStateVectorFromUpdate(snapshot)]));
       expect(toArrays(stored.updates)).toEqual(toArrays(updates.slice(3)));
       expect(stored.lastSeq).toBe(at(seqs, 4));
       expect(stored.logBytes).toBe(sumBytes(updates.slice(3)));
@@ -130,7 +132,7 @@ export function registerDocStoreContract(
       const { doc, updates } = createEditHistory(4);
       const lastSeq = await store.appendUpdates(docId, updates);
       const stateBefore = rebuildState(await store.load(docId));
-      await store.compact(docId, { snapshot: Y.encodeStateAsUpdate(doc), throughSeq: lastSeq });
+      await store.compact(docId, { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVectorFromUpdate(Y.encodeStateAsUpdate(doc)), throughSeq: lastSeq });
       const stored = await store.load(docId);
       expect(stored.updates).toHaveLength(0);
       expect(stored.logBytes).toBe(0);
@@ -143,10 +145,10 @@ export function registerDocStoreContract(
       const { doc, updates } = createEditHistory(6);
       const firstSeq = await store.appendUpdates(docId, updates.slice(0, 3));
       const firstSnapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 3)));
-      await store.compact(docId, { snapshot: firstSnapshot, throughSeq: firstSeq });
+      await store.compact(docId, { snapshot: firstSnapshot, stateVector: Y.encodeStateVectorFromUpdate(firstSnapshot), throughSeq: firstSeq });
       const secondSeq = await store.appendUpdates(docId, updates.slice(3));
       const snapshot = Y.encodeStateAsUpdate(doc);
-      await store.compact(docId, { snapshot, throughSeq: secondSeq });
+      await store.compact(docId, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: secondSeq });
       const stored = await store.load(docId);
       expect(toArrays(stored.snapshot ? [stored.snapshot] : [])).toEqual(toArrays([snapshot]));
       expect(stored.updates).toHaveLength(0);
@@ -158,7 +160,7 @@ export function registerDocStoreContract(
       const { doc, updates } = createEditHistory(7);
       const compactedSeq = await store.appendUpdates(docId, updates.slice(0, 4));
       const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 4)));
-      await store.compact(docId, { snapshot, throughSeq: compactedSeq });
+      await store.compact(docId, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: compactedSeq });
       const lastSeq = await store.appendUpdates(docId, updates.slice(4));
       expect(lastSeq).toBeGreaterThanOrEqual(compactedSeq + 3);
       const stored = await store.load(docId);
@@ -201,7 +203,7 @@ export function registerDocStoreContract(
       await store.close();
       await expect(store.load(docId)).rejects.toBeInstanceOf(StorageError);
       await expect(store.appendUpdates(docId, updates)).rejects.toBeInstanceOf(StorageError);
-      const compaction = store.compact(docId, { snapshot: Y.encodeStateAsUpdate(doc), throughSeq: seq });
+      const compaction = store.compact(docId, { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVectorFromUpdate(Y.encodeStateAsUpdate(doc)), throughSeq: seq });
       await expect(compaction).rejects.toBeInstanceOf(StorageError);
     });
 
@@ -229,7 +231,7 @@ export function registerDocStoreContract(
         const { doc, updates } = createEditHistory(8);
         const compactedSeq = await store.appendUpdates(docId, updates.slice(0, 3));
         const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 3)));
-        await store.compact(docId, { snapshot, throughSeq: compactedSeq });
+        await store.compact(docId, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: compactedSeq });
         await store.appendUpdates(docId, updates.slice(3, 6));
         const inFlight = store.appendUpdates(docId, updates.slice(6));
         // close must flush the append that is still pending.
@@ -270,7 +272,7 @@ export function registerDocStoreContract(
         await expect(harness.open()).rejects.toBeInstanceOf(StorageError);
         await store.close();
         const reopened = await openStore();
-        expect(await reopened.load(toDocId('doc'))).toEqual({ snapshot: null, updates: [], lastSeq: 0, logBytes: 0 });
+        expect(await reopened.load(toDocId('doc'))).toEqual({ snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
       });
     });
   });
