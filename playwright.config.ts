@@ -4,6 +4,7 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from './tests/helpers/chromium'
 
 export default defineConfig({
   testDir: 'tests/e2e',
+  globalSetup: './tests/helpers/build-server.ts',
   outputDir: 'test-results',
   timeout: 60_000,
   expect: { timeout: 10_000 },

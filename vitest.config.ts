@@ -8,5 +8,6 @@ export default defineConfig({
     // Integration tests start real relays and child processes; two workers suit a 2-core machine.
     maxWorkers: 2,
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
+    globalSetup: ['./tests/helpers/build-server.ts'],
   },
 });

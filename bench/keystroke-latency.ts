@@ -84,9 +84,10 @@ async function main(): Promise<void> {
       maxMs: Number(sorted[sorted.length - 1]!.toFixed(2)),
       at: new Date().toISOString(),
     };
-    console.log(JSON.stringify(result, null, 2));
     await mkdir('bench/results', { recursive: true });
     await writeFile(`bench/results/keystroke-latency-${Date.now()}.json`, `${JSON.stringify({ result, latencies }, null, 2)}\n`);
+    // One line, last: bench/run.ts reads it.
+    console.log(JSON.stringify(result));
   } finally {
     await browser.close();
     await app.stop();

@@ -13,7 +13,7 @@ import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
-import type { WireProtocol } from './servers';
+import { MESSAGE, SYNC, frame, hocuspocusAuthMessage, messageOffset, syncMessage, type WireProtocol } from './wire';
 
 /** What to generate. */
 export interface LoadSpec {
@@ -77,7 +77,7 @@ class Client {
     this.socket.on('open', () => this.onOpen());
     this.socket.on('message', (data: Buffer) => this.onMessage(data));
     this.socket.on('error', () => undefined);
-    this.doc.on('update', (update: Uint8Array) => this.sendSync(2, update));
+    this.doc.on('update', (update: Uint8Array) => this.sendSync(SYNC.update, update));
   }
 
   sendText(): void {
@@ -95,57 +95,33 @@ class Client {
     encoding.writeVarUint(update, this.awarenessClock);
     encoding.writeVarString(update, JSON.stringify(state));
     const message = encoding.createEncoder();
-    encoding.writeVarUint(message, 1);
+    encoding.writeVarUint(message, MESSAGE.awareness);
     encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
     this.send(encoding.toUint8Array(message));
   }
 
   private onOpen(): void {
-    if (this.protocol === 'hocuspocus') {
-      const auth = encoding.createEncoder();
-      encoding.writeVarUint(auth, 2);
-      encoding.writeVarUint(auth, 0);
-      encoding.writeVarString(auth, 'bench');
-      this.send(encoding.toUint8Array(auth));
-    }
+    if (this.protocol === 'hocuspocus') this.send(hocuspocusAuthMessage());
     if (this.protocol === 'raw') this.isSynced = true;
-    this.sendSync(0, Y.encodeStateVector(this.doc));
+    this.sendSync(SYNC.step1, Y.encodeStateVector(this.doc));
   }
 
   private sendSync(subType: number, payload: Uint8Array): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, 0);
-    encoding.writeVarUint(encoder, subType);
-    encoding.writeVarUint8Array(encoder, payload);
-    this.send(encoding.toUint8Array(encoder));
+    this.send(syncMessage(subType, payload));
   }
 
   private send(message: Uint8Array): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    if (this.protocol !== 'hocuspocus') {
-      this.socket.send(message);
-      return;
-    }
-    const encoder = encoding.createEncoder();
-    encoding.writeVarString(encoder, this.room);
-    encoding.writeUint8Array(encoder, message);
-    this.socket.send(encoding.toUint8Array(encoder));
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame(this.protocol, this.room, message));
   }
 
   private onMessage(data: Buffer): void {
-    let offset = 0;
-    if (this.protocol === 'hocuspocus') {
-      const decoder = decoding.createDecoder(data);
-      decoding.readVarString(decoder);
-      offset = decoder.pos;
-    }
+    const offset = messageOffset(this.protocol, data);
     const type = data[offset];
-    if (type === 0 && data[offset + 1] === 1) this.isSynced = true;
-    if (type === 0 && data[offset + 1] === 0 && this.protocol === 'y-websocket') {
+    if (type === MESSAGE.sync && data[offset + 1] === SYNC.step2) this.isSynced = true;
+    if (type === MESSAGE.sync && data[offset + 1] === SYNC.step1 && this.protocol === 'y-websocket') {
       // Answer the server's step 1 the way stock clients do (with our state).
       const decoder = decoding.createDecoder(data.subarray(offset + 2));
-      this.sendSync(1, Y.encodeStateAsUpdate(this.doc, decoding.readVarUint8Array(decoder)));
+      this.sendSync(SYNC.step2, Y.encodeStateAsUpdate(this.doc, decoding.readVarUint8Array(decoder)));
     }
     const text = data.toString('latin1');
     for (const [pattern, kind] of [[TEXT_MARK, 'text'], [AWARENESS_MARK, 'awareness']] as const) {

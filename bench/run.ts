@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every server in one run, interleaved (A B C D A B C D …), each
  * started and stopped here on 127.0.0.1, with the load generator in its own
- * process and server CPU and RSS read from /proc.
+ * process and server CPU and RSS read from /proc. Ends with the browser
+ * keystroke benchmark, then writes the JSON, the markdown tables and the charts.
  *
- *   npm run bench -- [--scenarios S1,S2,S3,S5] [--servers inkwell,raw-ws,…] [--repeats 2] [--duration 20] [--idle 2000]
+ *   npm run bench -- [--scenarios S1,S2,S3,S4,S5,S6,browser] [--servers inkwell,raw-ws,…]
+ *                    [--repeats 2] [--duration 20] [--idle 2000,10000] [--cold-updates 50000] [--keys 300]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,57 +14,115 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { loadEditingTrace } from '../tests/helpers/editing-trace';
+import { writeCharts } from './charts';
+import { measureColdLoad, measureIngest, type ColdLoadResult, type IngestResult } from './document-scenarios';
 import type { LoadResult, LoadSpec } from './loadgen';
 import { SERVER_KINDS, startServer, type ServerKind, type ServerUnderTest } from './servers';
+import { summaryTable, type BenchResults, type KeystrokeResult, type Measurement } from './report';
 
 const { values } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'S1,S2,S3,S5' },
+    scenarios: { type: 'string', default: 'S1,S2,S3,S4,S5,S6,browser' },
     servers: { type: 'string', default: SERVER_KINDS.join(',') },
     repeats: { type: 'string', default: '2' },
     duration: { type: 'string', default: '20' },
-    idle: { type: 'string', default: '2000' },
+    'short-duration': { type: 'string', default: '10' },
+    idle: { type: 'string', default: '2000,10000' },
+    'cold-updates': { type: 'string', default: '50000' },
+    'later-clients': { type: 'string', default: '4' },
+    keys: { type: 'string', default: '300' },
   },
 });
 
-interface Scenario {
-  readonly id: string;
-  readonly title: string;
-  spec(server: ServerUnderTest): LoadSpec;
-}
-
 const DURATION_S = Number(values.duration);
-const IDLE_CLIENTS = Number(values.idle);
+const SHORT_DURATION_S = Number(values['short-duration']);
+const IDLE_SIZES = values.idle.split(',').map(Number);
+const COLD_UPDATES = Number(values['cold-updates']);
+const LATER_CLIENTS = Number(values['later-clients']);
+const TRACE = loadEditingTrace('automerge-paper.json.gz');
+
+/** A scenario measured per server: a load from the generator, or a document pushed and reloaded. */
+type Scenario =
+  | { readonly id: string; readonly kind: 'load'; readonly title: string; spec(server: ServerUnderTest): LoadSpec }
+  | {
+      readonly id: string;
+      readonly kind: 'document';
+      readonly title: string;
+      run(server: ServerKind, dataDir: string): Promise<Pick<Measurement, 'coldLoad' | 'ingest'>>;
+    };
 
 function rooms(server: ServerUnderTest, count: number, prefix: string): Pick<LoadSpec, 'roomUrls' | 'roomNames' | 'protocol'> {
   const roomNames = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   return { protocol: server.protocol, roomNames, roomUrls: roomNames.map((name) => server.roomUrl(name)) };
 }
 
-const SCENARIOS: Record<string, Scenario> = {
-  S1: {
-    id: 'S1',
-    title: 'fan-out: 20 rooms × 10 clients, 5 text updates/s each',
-    spec: (server) => ({ ...rooms(server, 20, 's1'), clientsPerRoom: 10, updatesPerSecond: 5, awarenessPerSecond: 0, durationSeconds: DURATION_S }),
-  },
-  S2: {
-    id: 'S2',
-    title: 'hot room: 1 room × 50 clients, 2 updates/s each',
-    spec: (server) => ({ ...rooms(server, 1, 's2'), clientsPerRoom: 50, updatesPerSecond: 2, awarenessPerSecond: 0, durationSeconds: DURATION_S }),
-  },
-  S3: {
-    id: 'S3',
-    title: `idle: ${IDLE_CLIENTS} clients, each in its own room`,
-    spec: (server) => ({ ...rooms(server, IDLE_CLIENTS, 's3'), clientsPerRoom: 1, updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: 3, isIdle: true }),
-  },
-  S5: {
-    id: 'S5',
-    title: 'awareness: 20 rooms × 10 clients, cursor moves 5/s + 1 text update/s each',
-    spec: (server) => ({ ...rooms(server, 20, 's5'), clientsPerRoom: 10, updatesPerSecond: 1, awarenessPerSecond: 5, durationSeconds: DURATION_S }),
-  },
-};
+function scenarioList(ids: readonly string[]): Scenario[] {
+  const all: Scenario[] = [];
+  for (const id of ids) {
+    switch (id) {
+      case 'S1':
+        all.push({
+          id,
+          kind: 'load',
+          title: `fan-out: 20 rooms × 10 clients, 5 text updates/s each, ${DURATION_S} s`,
+          spec: (server) => ({ ...rooms(server, 20, 's1'), clientsPerRoom: 10, updatesPerSecond: 5, awarenessPerSecond: 0, durationSeconds: DURATION_S }),
+        });
+        break;
+      case 'S2':
+        all.push({
+          id,
+          kind: 'load',
+          title: `hot room: 1 room × 50 clients, 2 updates/s each, ${SHORT_DURATION_S} s`,
+          spec: (server) => ({ ...rooms(server, 1, 's2'), clientsPerRoom: 50, updatesPerSecond: 2, awarenessPerSecond: 0, durationSeconds: SHORT_DURATION_S }),
+        });
+        break;
+      case 'S3':
+        for (const size of IDLE_SIZES) {
+          all.push({
+            id: `S3/${size}`,
+            kind: 'load',
+            title: `idle: ${size} clients, each in its own room, synced`,
+            spec: (server) => ({ ...rooms(server, size, 's3'), clientsPerRoom: 1, updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: 3, isIdle: true }),
+          });
+        }
+        break;
+      case 'S4':
+        all.push({
+          id,
+          kind: 'document',
+          title: `cold load: ${COLD_UPDATES} updates of automerge-paper, server restarted when it persists; first client and ${LATER_CLIENTS} later ones`,
+          run: async (server, dataDir) => ({
+            coldLoad: await measureColdLoad(server, dataDir, TRACE.patches.slice(0, COLD_UPDATES), LATER_CLIENTS),
+          }),
+        });
+        break;
+      case 'S5':
+        all.push({
+          id,
+          kind: 'load',
+          title: `awareness: 20 rooms × 10 clients, cursor moves 5/s + 1 text update/s each, ${SHORT_DURATION_S} s`,
+          spec: (server) => ({ ...rooms(server, 20, 's5'), clientsPerRoom: 10, updatesPerSecond: 1, awarenessPerSecond: 5, durationSeconds: SHORT_DURATION_S }),
+        });
+        break;
+      case 'S6':
+        all.push({
+          id,
+          kind: 'document',
+          title: `ingest: all ${TRACE.patches.length} updates of automerge-paper as fast as acknowledged, then restarted and checked against endContent`,
+          run: async (server, dataDir) => ({ ingest: await measureIngest(server, dataDir, TRACE.patches, TRACE.endContent) }),
+        });
+        break;
+      case 'browser':
+        break;
+      default:
+        throw new Error(`unknown scenario ${id}`);
+    }
+  }
+  return all;
+}
 
-/** CPU seconds used by a process so far (utime + stime). */
+/** CPU seconds used by a process so far (utime + stime, all threads). */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -72,18 +132,7 @@ function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 }
 
-interface Measurement {
-  readonly scenario: string;
-  readonly server: ServerKind;
-  readonly repeat: number;
-  readonly cpuPercent: number;
-  readonly rssBytes: number;
-  readonly rssPerConnectionBytes: number;
-  readonly load: LoadResult;
-}
-
-async function measure(scenario: Scenario, kind: ServerKind, repeat: number): Promise<Measurement> {
-  const dataDir = await mkdtemp(join(tmpdir(), `inkwell-bench-${kind}-`));
+async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, kind: ServerKind, repeat: number, dataDir: string): Promise<Measurement> {
   const server = await startServer(kind, dataDir);
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -122,6 +171,7 @@ async function measure(scenario: Scenario, kind: ServerKind, repeat: number): Pr
       scenario: scenario.id,
       server: kind,
       repeat,
+      connections,
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssBytes: rssAtEnd,
       rssPerConnectionBytes: Math.round((rssAtEnd - baselineRss) / connections),
@@ -129,92 +179,98 @@ async function measure(scenario: Scenario, kind: ServerKind, repeat: number): Pr
     };
   } finally {
     await server.stop();
+  }
+}
+
+async function measure(scenario: Scenario, kind: ServerKind, repeat: number): Promise<Measurement> {
+  const dataDir = await mkdtemp(join(tmpdir(), `inkwell-bench-${kind}-`));
+  try {
+    if (scenario.kind === 'load') return await measureLoad(scenario, kind, repeat, dataDir);
+    const outcome = await scenario.run(kind, dataDir);
+    return { scenario: scenario.id, server: kind, repeat, connections: 1, cpuPercent: NaN, rssBytes: NaN, rssPerConnectionBytes: NaN, ...outcome };
+  } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-function median(values: number[]): number {
-  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+function describe(measurement: Measurement): string {
+  if (measurement.coldLoad) return describeColdLoad(measurement.coldLoad);
+  if (measurement.ingest) return describeIngest(measurement.ingest);
+  const { load } = measurement;
+  if (!load) return '';
+  return (
+    `cpu ${measurement.cpuPercent}% p99 ${load.text.latency.p99} ms lost ${load.text.lost} ` +
+    `connected ${load.connected} rss/conn ${(measurement.rssPerConnectionBytes / 1024).toFixed(1)} KB`
+  );
 }
 
-function spread(values: number[], digits = 1): string {
-  const finite = values.filter((value) => Number.isFinite(value));
-  if (finite.length === 0) return 'n/a';
-  const fmt = (value: number): string => value.toFixed(digits);
-  return `${fmt(median(finite))} [${fmt(Math.min(...finite))}–${fmt(Math.max(...finite))}]`;
+function describeColdLoad(result: ColdLoadResult): string {
+  return `first ${result.first.ms} ms (${result.first.receivedChars}/${result.expectedChars} chars) later ${result.later.map((t) => t.ms).join(', ')} ms`;
 }
 
-function markdownTable(measurements: Measurement[], scenarioIds: string[], kinds: ServerKind[]): string {
-  const lines: string[] = [];
-  for (const id of scenarioIds) {
-    const scenario = SCENARIOS[id]!;
-    lines.push(`### ${id} — ${scenario.title}`, '');
-    const raw = measurements.filter((m) => m.scenario === id && m.server === 'raw-ws');
-    const rawP99 = median(raw.map((m) => m.load.text.latency.p99));
-    const rawCpu = median(raw.map((m) => m.cpuPercent));
-    const rawAwarenessP99 = median(raw.map((m) => m.load.awareness.latency.p99));
-    if (id === 'S3') {
-      lines.push('| server | connected | RSS per connection (KB) | server RSS (MB) |', '|---|---|---|---|');
-    } else {
-      lines.push(
-        '| server | CPU % | × raw | text p50 ms | text p99 ms | × raw | lost | awareness p99 ms | × raw |',
-        '|---|---|---|---|---|---|---|---|---|',
-      );
-    }
-    for (const kind of kinds) {
-      const rows = measurements.filter((m) => m.scenario === id && m.server === kind);
-      if (rows.length === 0) continue;
-      if (id === 'S3') {
-        lines.push(
-          `| ${kind} | ${Math.min(...rows.map((m) => m.load.connected))} | ${spread(rows.map((m) => m.rssPerConnectionBytes / 1024))} | ${spread(rows.map((m) => m.rssBytes / 1048576), 0)} |`,
-        );
-        continue;
-      }
-      const ratio = (value: number, base: number): string => (Number.isFinite(value / base) ? (value / base).toFixed(2) : '—');
-      const cpu = rows.map((m) => m.cpuPercent);
-      const p99 = rows.map((m) => m.load.text.latency.p99);
-      const awarenessP99 = rows.map((m) => m.load.awareness.latency.p99);
-      lines.push(
-        `| ${kind} | ${spread(cpu)} | ${ratio(median(cpu), rawCpu)} | ${spread(rows.map((m) => m.load.text.latency.p50), 2)} | ${spread(p99, 2)} | ${ratio(median(p99), rawP99)} | ${rows.map((m) => m.load.text.lost).join(', ')} | ${spread(awarenessP99, 2).replace('n/a', '—')} | ${ratio(median(awarenessP99), rawAwarenessP99)} |`,
-      );
-    }
-    lines.push('');
-  }
-  return lines.join('\n');
+function describeIngest(result: IngestResult): string {
+  return `${result.updatesPerSecond} updates/s${result.isDurable ? ' on disk' : ''}, reload ${result.load.ms} ms exact ${result.load.isExact}`;
+}
+
+/** Runs the browser benchmark in its own process; it builds the app first if there is no build. */
+function runKeystrokeBenchmark(keys: number): Promise<KeystrokeResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/keystroke-latency.ts', '--keys', String(keys)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const last = output.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as KeystrokeResult);
+      else reject(new Error(`keystroke benchmark exited with ${code}: ${output.slice(-500)}`));
+    });
+  });
 }
 
 async function main(): Promise<void> {
-  const scenarioIds = values.scenarios.split(',').filter((id) => SCENARIOS[id]);
+  const scenarioIds = values.scenarios.split(',');
+  const scenarios = scenarioList(scenarioIds);
   const kinds = values.servers.split(',').filter((kind): kind is ServerKind => (SERVER_KINDS as readonly string[]).includes(kind));
   const repeats = Number(values.repeats);
   const measurements: Measurement[] = [];
   const startedAt = Date.now();
-  const total = scenarioIds.length * repeats * kinds.length;
-  for (const id of scenarioIds) {
+  // The raw broadcaster holds no document, so it has nothing to load or ingest.
+  const kindsFor = (scenario: Scenario): ServerKind[] => (scenario.kind === 'document' ? kinds.filter((kind) => kind !== 'raw-ws') : kinds);
+  const total = scenarios.reduce((sum, scenario) => sum + kindsFor(scenario).length * repeats, 0);
+  for (const scenario of scenarios) {
     for (let repeat = 1; repeat <= repeats; repeat++) {
-      for (const kind of kinds) {
-        const done = measurements.length + 1;
-        process.stderr.write(`[${done}/${total}] ${id} ${kind} (repeat ${repeat}) … `);
-        const measurement = await measure(SCENARIOS[id]!, kind, repeat);
+      for (const kind of kindsFor(scenario)) {
+        const elapsed = Math.round((Date.now() - startedAt) / 1000);
+        process.stderr.write(`[${measurements.length + 1}/${total}, ${elapsed} s] ${scenario.id} ${kind} (repeat ${repeat}) … `);
+        const measurement = await measure(scenario, kind, repeat);
         measurements.push(measurement);
-        process.stderr.write(
-          `cpu ${measurement.cpuPercent}% p99 ${measurement.load.text.latency.p99} ms lost ${measurement.load.text.lost} ` +
-            `connected ${measurement.load.connected} rss/conn ${(measurement.rssPerConnectionBytes / 1024).toFixed(1)} KB\n`,
-        );
+        process.stderr.write(`${describe(measurement)}\n`);
       }
     }
   }
+  let keystroke: KeystrokeResult | null = null;
+  if (scenarioIds.includes('browser')) {
+    process.stderr.write(`[browser, ${Math.round((Date.now() - startedAt) / 1000)} s] keystroke → remote render in Chromium … `);
+    keystroke = await runKeystrokeBenchmark(Number(values.keys));
+    process.stderr.write(`p50 ${keystroke.p50Ms} ms p95 ${keystroke.p95Ms} ms\n`);
+  }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const table = markdownTable(measurements, scenarioIds, kinds);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const results: BenchResults = {
+    machine,
+    startedAt: new Date(startedAt).toISOString(),
+    durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+    repeats,
+    scenarios: scenarios.map(({ id, title }) => ({ id, title })),
+    measurements,
+    keystroke,
+  };
+  const stamp = new Date(startedAt).toISOString().replace(/[:.]/g, '-');
   await mkdir('bench/results', { recursive: true });
-  await writeFile(`bench/results/${stamp}.json`, `${JSON.stringify({ machine, startedAt: new Date(startedAt).toISOString(), repeats, measurements }, null, 2)}\n`);
-  await writeFile(`bench/results/${stamp}.md`, `Machine: ${machine}\n\n${table}\n`);
-  console.log(`Machine: ${machine}\n\n${table}`);
-  console.log(`results: bench/results/${stamp}.json (${Math.round((Date.now() - startedAt) / 1000)} s)`);
+  const report = summaryTable(results);
+  await writeFile(`bench/results/${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(`bench/results/${stamp}.md`, `${report}\n`);
+  const charts = await writeCharts(results, 'bench/results', stamp);
+  console.log(report);
+  console.log(`results: bench/results/${stamp}.json, charts: ${charts.join(', ')} (${results.durationSeconds} s)`);
 }
 
 main().catch((error: unknown) => {

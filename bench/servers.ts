@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 import { parseDocId } from '../lib/ids';
 import { signToken } from '../lib/tokens.server';
+import type { WireProtocol } from './wire';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
@@ -13,8 +14,6 @@ const BENCH_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
 export const SERVER_KINDS = ['inkwell', 'y-ws-memory', 'y-ws-leveldb', 'hocuspocus-memory', 'hocuspocus-sqlite', 'raw-ws'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
-/** How a client talks to a server. */
-export type WireProtocol = 'y-websocket' | 'hocuspocus' | 'raw';
 
 /** A running server under test. */
 export interface ServerUnderTest {
@@ -85,7 +84,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
   });
   switch (kind) {
     case 'inkwell': {
-      const child = await launch(['--import', 'tsx', 'collab-server/main.ts'], {
+      const child = await launch([...(process.env.BENCH_RELAY_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server/main.js'], {
         COLLAB_PORT: String(port),
         COLLAB_DATA_DIR: dataDir,
         COLLAB_SECRET: BENCH_SECRET,

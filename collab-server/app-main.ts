@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { pino } from 'pino';
@@ -18,8 +18,16 @@ import { createRelayEndpoint } from './server';
 import { exitGracefullyOnSignals } from './shutdown';
 import { openRelayDataDir, parseEnvOrExit } from './startup';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REPO_ROOT = findPackageRoot(fileURLToPath(new URL('.', import.meta.url)));
 const RELAY_PATH_PREFIX = '/collab';
+
+// This file runs from collab-server/ (tsx) or from its compiled copy in dist/server/.
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 function buildIfMissing(): void {
   if (existsSync(resolve(REPO_ROOT, '.next', 'BUILD_ID'))) return;

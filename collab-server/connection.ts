@@ -37,6 +37,7 @@ export interface ConnectionOptions {
   readonly socket: WebSocket;
   readonly wantsSavedAcks: boolean;
   readonly limits: ConnectionLimits;
+  /** The relay's logger; the connection binds its own ids. */
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
   /** Called once, after the socket closed and the room (if any) was left. */
@@ -59,7 +60,7 @@ export class Connection implements RoomPeer {
   private pendingBytes = 0;
   private readonly socket: WebSocket;
   private readonly options: ConnectionOptions;
-  private readonly logger: Logger;
+  private childLogger: Logger | null = null;
 
   constructor(options: ConnectionOptions) {
     this.options = options;
@@ -69,13 +70,17 @@ export class Connection implements RoomPeer {
     this.issuedAt = options.issuedAt;
     this.wantsSavedAcks = options.wantsSavedAcks;
     this.socket = options.socket;
-    this.logger = options.logger;
     this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.socket.on('pong', () => {
       this.missedPongs = 0;
     });
     this.socket.on('error', (error) => this.onSocketError(error));
     this.socket.on('close', () => this.onSocketClose());
+  }
+
+  /** This connection's logger (doc and connection ids bound), made on first use: most connections never log. */
+  get logger(): Logger {
+    return (this.childLogger ??= this.options.logger.child({ docId: this.docId, connectionId: this.id }));
   }
 
   /** Attaches the loaded room and replays the frames that waited for it. */

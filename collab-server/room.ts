@@ -26,8 +26,8 @@ import type { RelayMetrics } from './metrics';
 import { RoomPersister } from './room-persister';
 import type { DocStore, StoredDoc } from './storage/doc-store';
 
-/** Marks the transaction that applies stored state, so it is not persisted again. */
-const HYDRATION = Symbol('hydration');
+const EMPTY_STATE_VECTOR = Uint8Array.of(0);
+const EMPTY_UPDATE = Uint8Array.of(0, 0);
 
 /** What a room needs of a connection. */
 export interface RoomPeer {
@@ -63,7 +63,10 @@ export interface RoomOptions {
 /** A loaded document and the peers editing it. */
 export class Room {
   readonly docId: DocId;
-  private readonly doc = new Y.Doc();
+  // The document and the awareness are created when first needed: an idle
+  // session on an empty document, the common case, then holds neither.
+  private doc: Y.Doc | null = null;
+  private awareness: awarenessProtocol.Awareness | null = null;
   /**
    * Stored state not yet applied to `doc`. A document is only integrated when an
    * edit (or compaction) needs it: until then sync replies are cut from these
@@ -72,7 +75,8 @@ export class Room {
    */
   private storedState: Uint8Array | null;
   private storedStateVector: Uint8Array | null = null;
-  private readonly awareness: awarenessProtocol.Awareness;
+  /** Set when a transaction since the last reset changed the document. */
+  private didLastTransactionChange = false;
   private readonly peers = new Map<RoomPeer, PeerState>();
   /** Which peer introduced each awareness client id. */
   private readonly awarenessOwners = new Map<number, RoomPeer>();
@@ -92,10 +96,6 @@ export class Room {
     if (stored.snapshot && stored.updates.length === 0) this.storedStateVector = stored.snapshotStateVector;
     this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
 
-    this.awareness = new awarenessProtocol.Awareness(this.doc);
-    // The relay is not a participant: it must not appear in anyone's presence list.
-    this.awareness.setLocalState(null);
-
     this.persister = new RoomPersister({
       docId: options.docId,
       store: options.store,
@@ -112,8 +112,6 @@ export class Room {
       onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
     });
 
-    this.doc.on('update', this.onDocUpdate);
-    this.awareness.on('update', this.onAwarenessUpdate);
     this.persister.maybeCompact();
   }
 
@@ -140,9 +138,8 @@ export class Room {
   /** Starts a joined peer's sync: our state vector, then everyone's awareness. */
   greet(peer: RoomPeer): void {
     peer.send(encode({ type: 'sync-step-1', stateVector: this.stateVector() }));
-    if (this.awareness.getStates().size > 0) {
-      peer.send(this.encodeAwareness([...this.awareness.getStates().keys()]));
-    }
+    const states = this.awareness?.getStates();
+    if (states && states.size > 0) peer.send(this.encodeAwareness([...states.keys()]));
   }
 
   /** Handles one decoded message from a peer. Throws `ProtocolError` on invalid content. */
@@ -164,7 +161,7 @@ export class Room {
         this.applyAwareness(peer, state, message.update);
         return;
       case 'query-awareness':
-        peer.send(this.encodeAwareness([...this.awareness.getStates().keys()]));
+        peer.send(this.encodeAwareness([...(this.awareness?.getStates().keys() ?? [])]));
         return;
       case 'permission-denied':
       case 'saved':
@@ -180,8 +177,10 @@ export class Room {
     if (!state) return;
     this.peers.delete(peer);
     for (const clientId of state.awarenessClientIds) this.awarenessOwners.delete(clientId);
-    const owned = [...state.awarenessClientIds].filter((clientId) => this.awareness.getStates().has(clientId));
-    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, peer);
+    const { awareness } = this;
+    if (!awareness) return;
+    const owned = [...state.awarenessClientIds].filter((clientId) => awareness.getStates().has(clientId));
+    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(awareness, owned, peer);
   }
 
   /** Like `settle`, then folds the update log into the snapshot (before an unload). */
@@ -192,16 +191,28 @@ export class Room {
   /** Frees the document. Call only when idle. */
   destroy(): void {
     this.persister.dispose();
-    this.doc.off('update', this.onDocUpdate);
-    this.awareness.off('update', this.onAwarenessUpdate);
-    this.awareness.destroy();
-    this.doc.destroy();
+    this.awareness?.off('update', this.onAwarenessUpdate);
+    this.awareness?.destroy();
+    this.doc?.destroy();
   }
 
   private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
     assertValidUpdate(update);
     // Stock clients answer our sync step 1 with an empty update: no reason to integrate the document for it.
-    if (!isCanonicalEmptyUpdate(update)) Y.applyUpdate(this.integratedDoc(), update, peer);
+    if (!isCanonicalEmptyUpdate(update)) {
+      const doc = this.integratedDoc();
+      this.didLastTransactionChange = false;
+      Y.applyUpdate(doc, update, peer);
+      // The frame's own bytes are logged and forwarded: no re-encoding. An update that
+      // changed nothing is dropped, unless part of it waits in Yjs for a missing
+      // dependency: then it must be kept, or that part would never reach disk or peers.
+      const isPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+      if (isPending || this.didLastTransactionChange) {
+        this.approxBytes += update.byteLength;
+        this.persister.enqueue(update);
+        this.broadcast(encode({ type: 'update', update }), peer);
+      }
+    }
     state.changeFrames += 1;
     this.requestSavedAck(peer, state);
   }
@@ -245,7 +256,7 @@ export class Room {
       return { ...entry, state: { ...fields, role: peer.role } };
     });
     const payload = isRewritten ? encodeAwarenessUpdate(marked) : update;
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, peer);
+    awarenessProtocol.applyAwarenessUpdate(this.awarenessState(), payload, peer);
   }
 
   // A client id belongs to the connection that first set a state for it. Stock
@@ -254,7 +265,7 @@ export class Room {
   private judgeAwarenessEntry(peer: RoomPeer, entry: AwarenessEntry): 'accept' | 'skip' | 'drop' {
     const owner = this.awarenessOwners.get(entry.clientId);
     if (owner === peer) return 'accept';
-    const knownClock = this.awareness.meta.get(entry.clientId)?.clock;
+    const knownClock = this.awareness?.meta.get(entry.clientId)?.clock;
     if (knownClock !== undefined && entry.clock <= knownClock) return 'skip';
     if (owner !== undefined || entry.state === null) return 'drop';
     return 'accept';
@@ -285,33 +296,54 @@ export class Room {
     }
   }
 
-  /** The document with its stored state integrated. */
-  private integratedDoc(): Y.Doc {
-    if (this.storedState) {
-      const state = this.storedState;
-      this.storedState = null;
-      this.storedStateVector = null;
-      Y.applyUpdate(this.doc, state, HYDRATION);
+  private docInstance(): Y.Doc {
+    if (!this.doc) {
+      this.doc = new Y.Doc();
+      this.doc.on('afterTransaction', this.onAfterTransaction);
     }
     return this.doc;
   }
 
+  private awarenessState(): awarenessProtocol.Awareness {
+    if (!this.awareness) {
+      this.awareness = new awarenessProtocol.Awareness(this.docInstance());
+      // The relay is not a participant: it must not appear in anyone's presence list.
+      this.awareness.setLocalState(null);
+      this.awareness.on('update', this.onAwarenessUpdate);
+    }
+    return this.awareness;
+  }
+
+  /** The document with its stored state integrated. */
+  private integratedDoc(): Y.Doc {
+    const doc = this.docInstance();
+    if (this.storedState) {
+      const state = this.storedState;
+      this.storedState = null;
+      this.storedStateVector = null;
+      Y.applyUpdate(doc, state);
+    }
+    return doc;
+  }
+
   private stateVector(): Uint8Array {
-    if (!this.storedState) return Y.encodeStateVector(this.doc);
-    return (this.storedStateVector ??= Y.encodeStateVectorFromUpdate(this.storedState));
+    if (this.storedState) return (this.storedStateVector ??= Y.encodeStateVectorFromUpdate(this.storedState));
+    return this.doc ? Y.encodeStateVector(this.doc) : EMPTY_STATE_VECTOR;
   }
 
   /** What a peer at `stateVector` lacks. */
   private diffSince(stateVector: Uint8Array): Uint8Array {
-    if (!this.storedState) return Y.encodeStateAsUpdate(this.doc, stateVector);
-    return isEmptyStateVector(stateVector) ? this.storedState : Y.diffUpdate(this.storedState, stateVector);
+    if (this.storedState) return isEmptyStateVector(stateVector) ? this.storedState : Y.diffUpdate(this.storedState, stateVector);
+    return this.doc ? Y.encodeStateAsUpdate(this.doc, stateVector) : EMPTY_UPDATE;
   }
 
-  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === HYDRATION) return;
-    this.approxBytes += update.byteLength;
-    this.persister.enqueue(update);
-    this.broadcast(encode({ type: 'update', update }), origin);
+  // Yjs's own test for whether a transaction produced an update, read off the
+  // transaction it already built, so no update has to be encoded to find out.
+  // Or-ed: applying formatted text runs a second, clean-up transaction afterwards.
+  private readonly onAfterTransaction = (transaction: Y.Transaction): void => {
+    if (transaction.deleteSet.clients.size > 0 || hasNewStructs(transaction.beforeState, transaction.afterState)) {
+      this.didLastTransactionChange = true;
+    }
   };
 
   private readonly onAwarenessUpdate = (
@@ -323,7 +355,7 @@ export class Room {
   };
 
   private encodeAwareness(clientIds: number[]): Uint8Array {
-    return encode({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, clientIds) });
+    return encode({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(this.awarenessState(), clientIds) });
   }
 
   private broadcast(frame: Uint8Array, except: unknown): void {
@@ -331,6 +363,11 @@ export class Room {
       if (peer !== except) peer.send(frame);
     }
   }
+}
+
+function hasNewStructs(before: Map<number, number>, after: Map<number, number>): boolean {
+  for (const [client, clock] of after) if (before.get(client) !== clock) return true;
+  return false;
 }
 
 // `[0, 0]`: no struct clients, no deletions (what Yjs encodes for an empty diff).

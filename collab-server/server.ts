@@ -125,7 +125,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if (isClosing) return refuseUpgrade(socket, 503);
     // Never log `request.url`: it carries the token.
     const url = new URL(request.url ?? '/', 'http://relay.invalid');
@@ -161,10 +161,11 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   }): void => {
     const { request, socket, head, docId, claims, ip, wantsSavedAcks } = upgrade;
     limits.opened(ip);
+    // From here on ws handles the socket's errors.
+    socket.off('error', destroyOnError);
     wss.handleUpgrade(request, socket, head, (ws) => {
       nextConnectionNumber += 1;
       const id = toConnectionId(`c${nextConnectionNumber.toString(36)}`);
-      const connectionLogger = logger.child({ docId, connectionId: id });
       const connection = new Connection({
         id,
         docId,
@@ -173,7 +174,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         socket: ws,
         wantsSavedAcks,
         limits: config,
-        logger: connectionLogger,
+        logger,
         metrics,
         onClosed: (closed) => {
           limits.closed(ip);
@@ -186,14 +187,14 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       });
       connections.add(connection);
       metrics.connections.inc();
-      connectionLogger.debug({ wantsSavedAcks, role: claims.role }, 'connection opened');
+      logger.debug({ docId, connectionId: id, wantsSavedAcks, role: claims.role }, 'connection opened');
       rooms.acquire(docId).then(
         (room) => {
           roomOf.set(connection, room);
           connection.attach(room);
         },
         (error: unknown) => {
-          connectionLogger.error({ err: error }, 'could not load document');
+          connection.logger.error({ err: error }, 'could not load document');
           connection.close(CLOSE_CODES.internalError, 'could not load document');
         },
       );
@@ -347,4 +348,10 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+// A named function, not a closure: a listener that outlived the upgrade would keep
+// the request (headers, URL and token) alive for as long as the socket.
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }

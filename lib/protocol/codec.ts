@@ -69,8 +69,8 @@ export function encode(message: Message): Uint8Array {
 /**
  * Checks that `update` is a well-formed Yjs (v1) update, so that nothing from a
  * malformed frame is ever applied. Throws `ProtocolError`. Bytes after a valid
- * update are ignored by Yjs; the relay persists and forwards only what its
- * document emits, never the raw frame, so they go nowhere.
+ * update are ignored by every Yjs reader; the relay logs and forwards updates as
+ * received, so such bytes travel along but are never interpreted.
  */
 export function assertValidUpdate(update: Uint8Array): void {
   try {

@@ -1,4 +1,4 @@
-/** Runs `npm start`'s server (web app + relay on one port) as a child process for browser tests. */
+/** Runs `npm start`'s compiled server (web app + relay on one port) as a child process for browser tests. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,7 @@ export interface AppProcess {
 
 /** Starts the app on 127.0.0.1 (port 0 = any free one) over LevelDB in `dataDir`. */
 export function startApp(options: { dataDir: string; port?: number }): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collab-server/app-main.ts'], {
+  const child = spawn(process.execPath, ['dist/server/app-main.js'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

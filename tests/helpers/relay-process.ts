@@ -1,10 +1,12 @@
-/** Runs `collab-server/main.ts` as a real child process, as `npm run relay` does. */
+/** Runs the compiled relay (dist/server/main.js, built by the global setup) as a real child process, as `npm run relay` does. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { tokenIssuer, type Teardown, type TokenIssuer } from './relay';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const RELAY_ENTRY = ['dist/server/main.js'];
 
 /** The signing key every spawned test relay uses, so tests can mint tokens for it. */
 export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-characters';
@@ -22,7 +24,7 @@ export interface RelayProcess extends TokenIssuer {
 
 /** Starts the relay process and waits for its `listening on ws://…` line. */
 export function spawnRelay(teardown: Teardown, env: Record<string, string>): Promise<RelayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collab-server/main.ts'], {
+  const child = spawn(process.execPath, RELAY_ENTRY, {
     cwd: REPO_ROOT,
     env: { ...process.env, COLLAB_HOST: '127.0.0.1', COLLAB_PORT: '0', LOG_LEVEL: 'info', COLLAB_SECRET: TEST_SECRET, ...env },
   });
@@ -59,7 +61,7 @@ export function spawnRelay(teardown: Teardown, env: Record<string, string>): Pro
 
 /** Runs the relay process expecting it to fail; resolves with its exit code and stderr. */
 export function runRelayExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'collab-server/main.ts'], {
+  const child = spawn(process.execPath, RELAY_ENTRY, {
     cwd: REPO_ROOT,
     env: { ...process.env, COLLAB_PORT: '0', ...env },
   });
