@@ -68,13 +68,18 @@ export class Room {
   private doc: Y.Doc | null = null;
   private awareness: awarenessProtocol.Awareness | null = null;
   /**
-   * Stored state not yet applied to `doc`. A document is only integrated when an
-   * edit (or compaction) needs it: until then sync replies are cut from these
-   * bytes, so opening a large document, and every read-only session, skips
-   * decoding it.
+   * The document's full state, encoded, and its state vector: first as loaded
+   * from storage, later as last encoded; valid until the document next changes.
+   * Sync replies are cut from these bytes, so opening a document, and every
+   * read-only session, skips decoding or encoding it.
    */
-  private storedState: Uint8Array | null;
-  private storedStateVector: Uint8Array | null = null;
+  private encodedState: Uint8Array | null;
+  private encodedStateVector: Uint8Array | null = null;
+  /**
+   * Whether `doc` holds the stored state. A document is only integrated when an
+   * update (or compaction) needs it.
+   */
+  private isIntegrated: boolean;
   /** Set when a transaction since the last reset changed the document. */
   private didLastTransactionChange = false;
   private readonly peers = new Map<RoomPeer, PeerState>();
@@ -92,8 +97,9 @@ export class Room {
     const { stored } = options;
     // Merging is far cheaper than integrating a long log one update at a time.
     const storedUpdates = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates;
-    this.storedState = storedUpdates.length === 0 ? null : storedUpdates.length === 1 ? storedUpdates[0]! : Y.mergeUpdates([...storedUpdates]);
-    if (stored.snapshot && stored.updates.length === 0) this.storedStateVector = stored.snapshotStateVector;
+    this.encodedState = storedUpdates.length === 0 ? null : storedUpdates.length === 1 ? storedUpdates[0]! : Y.mergeUpdates([...storedUpdates]);
+    this.isIntegrated = this.encodedState === null;
+    if (stored.snapshot && stored.updates.length === 0) this.encodedStateVector = stored.snapshotStateVector;
     this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
 
     this.persister = new RoomPersister({
@@ -208,6 +214,8 @@ export class Room {
       // dependency: then it must be kept, or that part would never reach disk or peers.
       const isPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
       if (isPending || this.didLastTransactionChange) {
+        this.encodedState = null;
+        this.encodedStateVector = null;
         this.approxBytes += update.byteLength;
         this.persister.enqueue(update);
         this.broadcast(encode({ type: 'update', update }), peer);
@@ -317,23 +325,23 @@ export class Room {
   /** The document with its stored state integrated. */
   private integratedDoc(): Y.Doc {
     const doc = this.docInstance();
-    if (this.storedState) {
-      const state = this.storedState;
-      this.storedState = null;
-      this.storedStateVector = null;
-      Y.applyUpdate(doc, state);
+    if (!this.isIntegrated) {
+      this.isIntegrated = true;
+      if (this.encodedState) Y.applyUpdate(doc, this.encodedState);
     }
     return doc;
   }
 
   private stateVector(): Uint8Array {
-    if (this.storedState) return (this.storedStateVector ??= Y.encodeStateVectorFromUpdate(this.storedState));
-    return this.doc ? Y.encodeStateVector(this.doc) : EMPTY_STATE_VECTOR;
+    if (this.encodedStateVector) return this.encodedStateVector;
+    if (this.encodedState && !this.isIntegrated) return (this.encodedStateVector = Y.encodeStateVectorFromUpdate(this.encodedState));
+    return (this.encodedStateVector = this.doc ? Y.encodeStateVector(this.doc) : EMPTY_STATE_VECTOR);
   }
 
   /** What a peer at `stateVector` lacks. */
   private diffSince(stateVector: Uint8Array): Uint8Array {
-    if (this.storedState) return isEmptyStateVector(stateVector) ? this.storedState : Y.diffUpdate(this.storedState, stateVector);
+    if (isEmptyStateVector(stateVector)) return (this.encodedState ??= this.doc ? Y.encodeStateAsUpdate(this.doc) : EMPTY_UPDATE);
+    if (this.encodedState && !this.isIntegrated) return Y.diffUpdate(this.encodedState, stateVector);
     return this.doc ? Y.encodeStateAsUpdate(this.doc, stateVector) : EMPTY_UPDATE;
   }
 
