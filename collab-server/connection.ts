@@ -12,6 +12,20 @@ import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import type { Room, RoomPeer } from './room';
 
+interface CorkableTransport {
+  cork(): void;
+  uncork(): void;
+}
+
+// One timer per event-loop turn for the whole relay, rather than one per socket:
+// a fan-out corks every socket in the room.
+const corkedThisTurn: Connection[] = [];
+
+function uncorkAll(): void {
+  const corked = corkedThisTurn.splice(0);
+  for (const connection of corked) connection.uncork();
+}
+
 /** Lifecycle of a connection. */
 export type ConnectionState = 'loading' | 'live' | 'draining' | 'closed';
 
@@ -123,14 +137,18 @@ export class Connection implements RoomPeer {
   // acknowledgement) leave in one write instead of a syscall each.
   private corkUntilNextTurn(): void {
     if (this.isCorked) return;
-    const transport = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const transport = (this.socket as unknown as { _socket?: CorkableTransport })._socket;
     if (!transport) return;
     this.isCorked = true;
     transport.cork();
-    setImmediate(() => {
-      this.isCorked = false;
-      transport.uncork();
-    });
+    corkedThisTurn.push(this);
+    if (corkedThisTurn.length === 1) setImmediate(uncorkAll);
+  }
+
+  /** Called once per turn for every connection corked during it. */
+  uncork(): void {
+    this.isCorked = false;
+    (this.socket as unknown as { _socket?: CorkableTransport })._socket?.uncork();
   }
 
   /** Ignores every frame from now on (relay shutdown); the socket stays open until closed. */

@@ -199,6 +199,18 @@ describe('compatibility with y-protocols', () => {
   });
 });
 
+describe('update frames', () => {
+  it('are byte-identical to y-protocols writeUpdate at every length-prefix width', () => {
+    for (const length of [0, 1, 127, 128, 16_383, 16_384, 2_097_152]) {
+      const update = new Uint8Array(length).map((_, i) => i % 251);
+      const reference = encoding.createEncoder();
+      encoding.writeVarUint(reference, MESSAGE_TAGS.sync);
+      syncProtocol.writeUpdate(reference, update);
+      expect(encode({ type: 'update', update })).toEqual(encoding.toUint8Array(reference));
+    }
+  });
+});
+
 describe('malformed frames', () => {
   const validUpdateFrame = (): Uint8Array => encode({ type: 'update', update: Y.encodeStateAsUpdate(createEditedDoc()) });
 

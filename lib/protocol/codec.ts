@@ -32,6 +32,8 @@ export function decode(frame: Uint8Array): Message {
 
 /** Encodes one message into a frame. */
 export function encode(message: Message): Uint8Array {
+  // The relay encodes one update frame per change it forwards: sized exactly, written directly.
+  if (message.type === 'update') return encodeSyncFrame(SYNC_TAGS.update, message.update);
   const encoder = encoding.createEncoder();
   switch (message.type) {
     case 'sync-step-1':
@@ -39,9 +41,6 @@ export function encode(message: Message): Uint8Array {
       break;
     case 'sync-step-2':
       writeSync(encoder, SYNC_TAGS.step2, message.update);
-      break;
-    case 'update':
-      writeSync(encoder, SYNC_TAGS.update, message.update);
       break;
     case 'awareness':
       encoding.writeVarUint(encoder, MESSAGE_TAGS.awareness);
@@ -217,4 +216,22 @@ function readCheckedString(decoder: decoding.Decoder): string {
 
 function malformed(message: string, cause?: unknown): ProtocolError {
   return new ProtocolError(PROTOCOL_ERROR_REASONS.malformed, message, { cause });
+}
+
+// `[0][subTag][var-uint length][payload]`, as `writeSync` writes it, in one allocation.
+function encodeSyncFrame(subTag: number, payload: Uint8Array): Uint8Array {
+  let lengthBytes = 1;
+  for (let rest = payload.byteLength; rest > 0x7f; rest = Math.floor(rest / 0x80)) lengthBytes += 1;
+  const frame = new Uint8Array(2 + lengthBytes + payload.byteLength);
+  frame[0] = MESSAGE_TAGS.sync;
+  frame[1] = subTag;
+  let offset = 2;
+  let rest = payload.byteLength;
+  while (rest > 0x7f) {
+    frame[offset++] = 0x80 | (rest & 0x7f);
+    rest = Math.floor(rest / 0x80);
+  }
+  frame[offset++] = rest;
+  frame.set(payload, offset);
+  return frame;
 }
