@@ -263,8 +263,31 @@ export class Room {
       const fields = typeof entry.state === 'object' && !Array.isArray(entry.state) ? entry.state : {};
       return { ...entry, state: { ...fields, role: peer.role } };
     });
-    const payload = isRewritten ? encodeAwarenessUpdate(marked) : update;
-    awarenessProtocol.applyAwarenessUpdate(this.awarenessState(), payload, peer);
+    if (isRewritten) {
+      awarenessProtocol.applyAwarenessUpdate(this.awarenessState(), encodeAwarenessUpdate(marked), peer);
+      return;
+    }
+    // Accepted as sent (a cursor move, the most frequent message): peers get the
+    // frame's own bytes, and the room's copy takes the states already decoded,
+    // rather than y-protocols decoding and parsing them again and re-encoding them.
+    this.recordAwareness(accepted);
+    this.broadcast(encode({ type: 'awareness', update }), peer);
+  }
+
+  // What y-protocols' applyAwarenessUpdate does to the states and their clocks,
+  // minus its events: only newer clocks count; a removal may repeat the clock.
+  private recordAwareness(entries: readonly AwarenessEntry[]): void {
+    const awareness = this.awarenessState();
+    const now = Date.now();
+    for (const entry of entries) {
+      const knownClock = awareness.meta.get(entry.clientId)?.clock ?? 0;
+      const isRemoval = entry.state === null;
+      if (knownClock > entry.clock || (knownClock === entry.clock && !(isRemoval && awareness.states.has(entry.clientId)))) continue;
+      if (isRemoval) awareness.states.delete(entry.clientId);
+      // y-protocols types states as objects but stores whatever JSON the client sent, as this does.
+      else awareness.states.set(entry.clientId, entry.state as Record<string, unknown>);
+      awareness.meta.set(entry.clientId, { clock: entry.clock, lastUpdated: now });
+    }
   }
 
   // A client id belongs to the connection that first set a state for it. Stock

@@ -199,14 +199,18 @@ describe('compatibility with y-protocols', () => {
   });
 });
 
-describe('update frames', () => {
-  it('are byte-identical to y-protocols writeUpdate at every length-prefix width', () => {
+describe('update and awareness frames', () => {
+  it('are byte-identical to y-protocols and lib0 at every length-prefix width', () => {
     for (const length of [0, 1, 127, 128, 16_383, 16_384, 2_097_152]) {
       const update = new Uint8Array(length).map((_, i) => i % 251);
       const reference = encoding.createEncoder();
       encoding.writeVarUint(reference, MESSAGE_TAGS.sync);
       syncProtocol.writeUpdate(reference, update);
       expect(encode({ type: 'update', update })).toEqual(encoding.toUint8Array(reference));
+      const awareness = encoding.createEncoder();
+      encoding.writeVarUint(awareness, MESSAGE_TAGS.awareness);
+      encoding.writeVarUint8Array(awareness, update);
+      expect(encode({ type: 'awareness', update })).toEqual(encoding.toUint8Array(awareness));
     }
   });
 });

@@ -32,8 +32,9 @@ export function decode(frame: Uint8Array): Message {
 
 /** Encodes one message into a frame. */
 export function encode(message: Message): Uint8Array {
-  // The relay encodes one update frame per change it forwards: sized exactly, written directly.
-  if (message.type === 'update') return encodeSyncFrame(SYNC_TAGS.update, message.update);
+  // The relay encodes a frame per change it forwards: these two are sized exactly and written directly.
+  if (message.type === 'update') return encodeFrame([MESSAGE_TAGS.sync, SYNC_TAGS.update], message.update);
+  if (message.type === 'awareness') return encodeFrame([MESSAGE_TAGS.awareness], message.update);
   const encoder = encoding.createEncoder();
   switch (message.type) {
     case 'sync-step-1':
@@ -41,10 +42,6 @@ export function encode(message: Message): Uint8Array {
       break;
     case 'sync-step-2':
       writeSync(encoder, SYNC_TAGS.step2, message.update);
-      break;
-    case 'awareness':
-      encoding.writeVarUint(encoder, MESSAGE_TAGS.awareness);
-      encoding.writeVarUint8Array(encoder, message.update);
       break;
     case 'query-awareness':
       encoding.writeVarUint(encoder, MESSAGE_TAGS.queryAwareness);
@@ -218,14 +215,13 @@ function malformed(message: string, cause?: unknown): ProtocolError {
   return new ProtocolError(PROTOCOL_ERROR_REASONS.malformed, message, { cause });
 }
 
-// `[0][subTag][var-uint length][payload]`, as `writeSync` writes it, in one allocation.
-function encodeSyncFrame(subTag: number, payload: Uint8Array): Uint8Array {
+// `[tags…][var-uint length][payload]`, as lib0's encoder writes it (tags below 128), in one allocation.
+function encodeFrame(tags: readonly number[], payload: Uint8Array): Uint8Array {
   let lengthBytes = 1;
   for (let rest = payload.byteLength; rest > 0x7f; rest = Math.floor(rest / 0x80)) lengthBytes += 1;
-  const frame = new Uint8Array(2 + lengthBytes + payload.byteLength);
-  frame[0] = MESSAGE_TAGS.sync;
-  frame[1] = subTag;
-  let offset = 2;
+  const frame = new Uint8Array(tags.length + lengthBytes + payload.byteLength);
+  frame.set(tags);
+  let offset = tags.length;
   let rest = payload.byteLength;
   while (rest > 0x7f) {
     frame[offset++] = 0x80 | (rest & 0x7f);
