@@ -42,7 +42,7 @@ export interface RoomPeer {
 /** Room state kept per peer. */
 interface PeerState {
   /** Awareness client ids this peer introduced; only it may change or remove them. */
-  readonly awarenessClientIds: Set<number>;
+  awarenessClientIds: Set<number> | null;
   /** Document-changing frames received from this peer so far. */
   changeFrames: number;
   /** `saved` messages owed: once batch `batchId` is on disk, `changeFrames` of this peer's frames are. */
@@ -85,7 +85,11 @@ export class Room {
   private readonly peers = new Map<RoomPeer, PeerState>();
   /** Which peer introduced each awareness client id. */
   private readonly awarenessOwners = new Map<number, RoomPeer>();
-  private readonly persister: RoomPersister;
+  /** Made on the first write (or at load, when a log is left to fold): a room only read holds none. */
+  private persisterInstance: RoomPersister | null = null;
+  private readonly store: DocStore;
+  private readonly compactAfter: { readonly updates: number; readonly bytes: number };
+  private readonly storedLog: { readonly count: number; readonly bytes: number; readonly lastSeq: number };
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
   private approxBytes = 0;
@@ -102,23 +106,10 @@ export class Room {
     if (stored.snapshot && stored.updates.length === 0) this.encodedStateVector = stored.snapshotStateVector;
     this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
 
-    this.persister = new RoomPersister({
-      docId: options.docId,
-      store: options.store,
-      logger: options.logger,
-      metrics: options.metrics,
-      compactAfterUpdates: options.compactAfterUpdates,
-      compactAfterBytes: options.compactAfterBytes,
-      initialLog: { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq },
-      readStateVector: () => this.stateVector(),
-      readSnapshot: () => {
-        const doc = this.integratedDoc();
-        return { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
-      },
-      onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
-    });
-
-    this.persister.maybeCompact();
+    this.store = options.store;
+    this.compactAfter = { updates: options.compactAfterUpdates, bytes: options.compactAfterBytes };
+    this.storedLog = { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq };
+    if (stored.updates.length > 0) this.persister().maybeCompact();
   }
 
   /** Number of connected peers. */
@@ -133,12 +124,12 @@ export class Room {
 
   /** True when the room has no peers and nothing left to write. */
   isIdle(): boolean {
-    return this.peers.size === 0 && this.persister.isSettled();
+    return this.peers.size === 0 && (this.persisterInstance?.isSettled() ?? true);
   }
 
   /** Adds a peer; it hears nothing until `greet`. */
   join(peer: RoomPeer): void {
-    this.peers.set(peer, { awarenessClientIds: new Set(), changeFrames: 0, owedAcks: [] });
+    this.peers.set(peer, { awarenessClientIds: null, changeFrames: 0, owedAcks: [] });
   }
 
   /** Starts a joined peer's sync: our state vector, then everyone's awareness. */
@@ -182,6 +173,7 @@ export class Room {
     const state = this.peers.get(peer);
     if (!state) return;
     this.peers.delete(peer);
+    if (!state.awarenessClientIds) return;
     for (const clientId of state.awarenessClientIds) this.awarenessOwners.delete(clientId);
     const { awareness } = this;
     if (!awareness) return;
@@ -191,12 +183,12 @@ export class Room {
 
   /** Like `settle`, then folds the update log into the snapshot (before an unload). */
   settleAndCompact(): Promise<void> {
-    return this.persister.settleAndCompact();
+    return this.persisterInstance?.settleAndCompact() ?? Promise.resolve();
   }
 
   /** Frees the document. Call only when idle. */
   destroy(): void {
-    this.persister.dispose();
+    this.persisterInstance?.dispose();
     this.awareness?.off('update', this.onAwarenessUpdate);
     this.awareness?.destroy();
     this.doc?.destroy();
@@ -217,7 +209,7 @@ export class Room {
         this.encodedState = null;
         this.encodedStateVector = null;
         this.approxBytes += update.byteLength;
-        this.persister.enqueue(update);
+        this.persister().enqueue(update);
         this.broadcast(encode({ type: 'update', update }), peer);
       }
     }
@@ -255,7 +247,7 @@ export class Room {
     let isRewritten = accepted.length < entries.length;
     const marked = accepted.map((entry) => {
       if (entry.state === null) return entry;
-      state.awarenessClientIds.add(entry.clientId);
+      (state.awarenessClientIds ??= new Set()).add(entry.clientId);
       this.awarenessOwners.set(entry.clientId, peer);
       // The relay, not the client, says who is a viewer: nobody can pose as an editor.
       if (hasRole(entry.state, peer.role)) return entry;
@@ -306,7 +298,7 @@ export class Room {
   // typing still hears about each batch that reaches disk instead of waiting for a pause.
   private requestSavedAck(peer: RoomPeer, state: PeerState): void {
     if (!peer.wantsSavedAcks) return;
-    const batchId = this.persister.latestUnsavedBatchId();
+    const batchId = this.persisterInstance?.latestUnsavedBatchId() ?? null;
     if (batchId === null) {
       state.owedAcks.length = 0;
       peer.send(encode({ type: 'saved', stateVector: this.stateVector(), changeFramesSaved: state.changeFrames }));
@@ -325,6 +317,25 @@ export class Room {
       }
       if (changeFramesSaved >= 0) peer.send(encode({ type: 'saved', stateVector, changeFramesSaved }));
     }
+  }
+
+  private persister(): RoomPersister {
+    this.persisterInstance ??= new RoomPersister({
+      docId: this.docId,
+      store: this.store,
+      logger: this.logger,
+      metrics: this.metrics,
+      compactAfterUpdates: this.compactAfter.updates,
+      compactAfterBytes: this.compactAfter.bytes,
+      initialLog: this.storedLog,
+      readStateVector: () => this.stateVector(),
+      readSnapshot: () => {
+        const doc = this.integratedDoc();
+        return { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
+      },
+      onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
+    });
+    return this.persisterInstance;
   }
 
   private docInstance(): Y.Doc {
