@@ -200,7 +200,8 @@ export function summaryTable(results: BenchResults): string {
     ...targetsTable(results),
     '',
   ];
-  for (const { id, title } of results.scenarios) {
+  const ordered = [...results.scenarios].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+  for (const { id, title } of ordered) {
     lines.push(`### ${id}: ${title}`, '');
     if (id.startsWith('S3/')) lines.push(...idleTable(results, id));
     else if (id === 'S4') lines.push(...coldLoadTable(results, id));
