@@ -16,6 +16,8 @@ import * as vega from 'vega';
 import { compile, type Config, type TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 
+import { median } from './report';
+
 /** The idle-connection memory goal that the S3 chart draws a rule at. */
 export const MEMORY_TARGET_KB = 15;
 /** The first-client cold-load goal that the S4 chart draws a rule at. */
@@ -131,12 +133,6 @@ const SERVER_AXIS = {
   labelFontWeight: { condition: { test: "datum.value === 'inkwell'", value: 'bold' }, value: 'normal' },
 } as const;
 
-function median(values: readonly (number | null | undefined)[]): number {
-  const sorted = values.filter((value): value is number => Number.isFinite(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** Servers in the order run.ts interleaved them, which is the order they first appear. */
 function serverOrder(measurements: readonly BenchMeasurement[]): string[] {

@@ -8,7 +8,8 @@ import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
 import type { TracePatch } from '../tests/helpers/editing-trace';
-import { MESSAGE, SYNC, frame, hocuspocusAuthMessage, messageOffset, syncMessage, type WireProtocol } from './wire';
+import { MESSAGE_TAGS, SYNC_TAGS, encode } from '../lib/protocol';
+import { frame, hocuspocusAuthMessage, messageOffset, type WireProtocol } from './wire';
 
 /** What counts as "acknowledged" while pushing. */
 export type AckMode =
@@ -45,7 +46,7 @@ export class DocClient {
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === this) return;
       this.updatesSent += 1;
-      this.send(syncMessage(SYNC.update, update));
+      this.send(encode({ type: 'update', update }));
     });
   }
 
@@ -107,8 +108,8 @@ export class DocClient {
   }
 
   private sendBarrier(): void {
-    this.barriers.push(this.updatesSent);
-    this.send(syncMessage(SYNC.step1, Y.encodeStateVector(this.doc)));
+    if (this.ackMode === 'processed') this.barriers.push(this.updatesSent);
+    this.send(encode({ type: 'sync-step-1', stateVector: Y.encodeStateVector(this.doc) }));
   }
 
   private acknowledgedAtLeast(count: number): Promise<void> {
@@ -134,21 +135,21 @@ export class DocClient {
   private onMessage(data: Buffer): void {
     const decoder = decoding.createDecoder(data.subarray(messageOffset(this.endpoint.protocol, data)));
     const type = decoding.readVarUint(decoder);
-    if (type === MESSAGE.inkwellSaved && this.ackMode === 'saved') {
+    if (type === MESSAGE_TAGS.saved && this.ackMode === 'saved') {
       decoding.readVarUint8Array(decoder);
       this.acknowledge(decoding.readVarUint(decoder));
       return;
     }
-    if (type !== MESSAGE.sync) return;
+    if (type !== MESSAGE_TAGS.sync) return;
     const subType = decoding.readVarUint(decoder);
     const payload = decoding.readVarUint8Array(decoder);
-    if (subType === SYNC.step1) {
+    if (subType === SYNC_TAGS.step1) {
       // Answer the server's step 1 as stock clients do.
-      this.send(syncMessage(SYNC.step2, Y.encodeStateAsUpdate(this.doc, payload)));
+      this.send(encode({ type: 'sync-step-2', update: Y.encodeStateAsUpdate(this.doc, payload) }));
       return;
     }
     Y.applyUpdate(this.doc, payload, this);
-    if (subType === SYNC.step2 && this.barriers.length > 0 && this.ackMode === 'processed') this.acknowledge(this.barriers.shift()!);
+    if (subType === SYNC_TAGS.step2 && this.barriers.length > 0) this.acknowledge(this.barriers.shift()!);
     this.textWaiter?.();
   }
 }

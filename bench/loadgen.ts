@@ -9,11 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
-import { MESSAGE, SYNC, frame, hocuspocusAuthMessage, messageOffset, syncMessage, type WireProtocol } from './wire';
+import { MESSAGE_TAGS, SYNC_TAGS, encode, encodeAwarenessUpdate } from '../lib/protocol';
+import { frame, hocuspocusAuthMessage, messageOffset, type WireProtocol } from './wire';
 
 /** What to generate. */
 export interface LoadSpec {
@@ -77,7 +77,7 @@ class Client {
     this.socket.on('open', () => this.onOpen());
     this.socket.on('message', (data: Buffer) => this.onMessage(data));
     this.socket.on('error', () => undefined);
-    this.doc.on('update', (update: Uint8Array) => this.sendSync(SYNC.update, update));
+    this.doc.on('update', (update: Uint8Array) => this.send(encode({ type: 'update', update })));
   }
 
   sendText(): void {
@@ -89,25 +89,14 @@ class Client {
   sendAwareness(): void {
     this.awarenessClock += 1;
     const state = { role: 'editor', user: { name: `c${this.index}`, color: '#1971c2' }, cursor: { anchor: this.awarenessClock }, m: `^${this.index}.${this.awarenessClock}.${nowUs()}^` };
-    const update = encoding.createEncoder();
-    encoding.writeVarUint(update, 1);
-    encoding.writeVarUint(update, this.doc.clientID);
-    encoding.writeVarUint(update, this.awarenessClock);
-    encoding.writeVarString(update, JSON.stringify(state));
-    const message = encoding.createEncoder();
-    encoding.writeVarUint(message, MESSAGE.awareness);
-    encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
-    this.send(encoding.toUint8Array(message));
+    const update = encodeAwarenessUpdate([{ clientId: this.doc.clientID, clock: this.awarenessClock, state }]);
+    this.send(encode({ type: 'awareness', update }));
   }
 
   private onOpen(): void {
     if (this.protocol === 'hocuspocus') this.send(hocuspocusAuthMessage());
     if (this.protocol === 'raw') this.isSynced = true;
-    this.sendSync(SYNC.step1, Y.encodeStateVector(this.doc));
-  }
-
-  private sendSync(subType: number, payload: Uint8Array): void {
-    this.send(syncMessage(subType, payload));
+    this.send(encode({ type: 'sync-step-1', stateVector: Y.encodeStateVector(this.doc) }));
   }
 
   private send(message: Uint8Array): void {
@@ -117,11 +106,11 @@ class Client {
   private onMessage(data: Buffer): void {
     const offset = messageOffset(this.protocol, data);
     const type = data[offset];
-    if (type === MESSAGE.sync && data[offset + 1] === SYNC.step2) this.isSynced = true;
-    if (type === MESSAGE.sync && data[offset + 1] === SYNC.step1 && this.protocol === 'y-websocket') {
+    if (type === MESSAGE_TAGS.sync && data[offset + 1] === SYNC_TAGS.step2) this.isSynced = true;
+    if (type === MESSAGE_TAGS.sync && data[offset + 1] === SYNC_TAGS.step1 && this.protocol === 'y-websocket') {
       // Answer the server's step 1 the way stock clients do (with our state).
       const decoder = decoding.createDecoder(data.subarray(offset + 2));
-      this.sendSync(SYNC.step2, Y.encodeStateAsUpdate(this.doc, decoding.readVarUint8Array(decoder)));
+      this.send(encode({ type: 'sync-step-2', update: Y.encodeStateAsUpdate(this.doc, decoding.readVarUint8Array(decoder)) }));
     }
     const text = data.toString('latin1');
     for (const [pattern, kind] of [[TEXT_MARK, 'text'], [AWARENESS_MARK, 'awareness']] as const) {

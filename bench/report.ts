@@ -42,8 +42,9 @@ export interface BenchResults {
   readonly keystroke: KeystrokeResult | null;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+/** Median of the finite values (results files store NaN as null). */
+export function median(values: readonly (number | null | undefined)[]): number {
+  const sorted = values.filter((value): value is number => Number.isFinite(value)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;

@@ -1,31 +1,21 @@
 /**
- * How the benchmark's clients put y-protocols messages on the wire for each
- * server: y-websocket servers take them bare, Hocuspocus prefixes every message
- * with the document name and wants an auth message first, raw forwards bytes.
+ * How the benchmark's clients put messages on the wire for each server. The
+ * messages themselves are the y-protocols ones (`lib/protocol`'s codec); y-websocket
+ * servers take them bare, Hocuspocus prefixes every message with the document name
+ * and wants an auth message first, raw forwards bytes.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 
+import { MESSAGE_TAGS } from '../lib/protocol';
+
 /** How a client talks to a server. */
 export type WireProtocol = 'y-websocket' | 'hocuspocus' | 'raw';
-
-/** y-protocols message types and sync sub-types used by the benchmark. */
-export const MESSAGE = { sync: 0, awareness: 1, hocuspocusAuth: 2, inkwellSaved: 100 } as const;
-export const SYNC = { step1: 0, step2: 1, update: 2 } as const;
-
-/** A sync message: `[0][subType][var-length payload]`. */
-export function syncMessage(subType: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE.sync);
-  encoding.writeVarUint(encoder, subType);
-  encoding.writeVarUint8Array(encoder, payload);
-  return encoding.toUint8Array(encoder);
-}
 
 /** Hocuspocus's auth message with a token it ignores when no auth hook is set. */
 export function hocuspocusAuthMessage(): Uint8Array {
   const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE.hocuspocusAuth);
+  encoding.writeVarUint(encoder, MESSAGE_TAGS.auth);
   encoding.writeVarUint(encoder, 0);
   encoding.writeVarString(encoder, 'bench');
   return encoding.toUint8Array(encoder);

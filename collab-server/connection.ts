@@ -21,6 +21,11 @@ interface CorkableTransport {
 // a fan-out corks every socket in the room.
 const corkedThisTurn: Connection[] = [];
 
+// ws exposes no cork API; its underlying net.Socket does.
+function transportOf(socket: WebSocket): CorkableTransport | undefined {
+  return (socket as unknown as { _socket?: CorkableTransport })._socket;
+}
+
 function uncorkAll(): void {
   const corked = corkedThisTurn.splice(0);
   for (const connection of corked) connection.uncork();
@@ -137,7 +142,7 @@ export class Connection implements RoomPeer {
   // acknowledgement) leave in one write instead of a syscall each.
   private corkUntilNextTurn(): void {
     if (this.isCorked) return;
-    const transport = (this.socket as unknown as { _socket?: CorkableTransport })._socket;
+    const transport = transportOf(this.socket);
     if (!transport) return;
     this.isCorked = true;
     transport.cork();
@@ -148,7 +153,7 @@ export class Connection implements RoomPeer {
   /** Called once per turn for every connection corked during it. */
   uncork(): void {
     this.isCorked = false;
-    (this.socket as unknown as { _socket?: CorkableTransport })._socket?.uncork();
+    transportOf(this.socket)?.uncork();
   }
 
   /** Ignores every frame from now on (relay shutdown); the socket stays open until closed. */
