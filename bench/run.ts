@@ -29,6 +29,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '20' },
     'short-duration': { type: 'string', default: '10' },
     idle: { type: 'string', default: '2000,10000' },
+    'idle-hold': { type: 'string', default: '3' },
     'cold-updates': { type: 'string', default: '50000' },
     'later-clients': { type: 'string', default: '4' },
     keys: { type: 'string', default: '300' },
@@ -38,6 +39,7 @@ const { values } = parseArgs({
 const DURATION_S = Number(values.duration);
 const SHORT_DURATION_S = Number(values['short-duration']);
 const IDLE_SIZES = values.idle.split(',').map(Number);
+const IDLE_HOLD_S = Number(values['idle-hold']);
 const COLD_UPDATES = Number(values['cold-updates']);
 const LATER_CLIENTS = Number(values['later-clients']);
 const TRACE = loadEditingTrace('automerge-paper.json.gz');
@@ -83,7 +85,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
             id: `S3/${size}`,
             kind: 'load',
             title: `idle: ${size} clients, each in its own room, synced`,
-            spec: (server) => ({ ...rooms(server, size, 's3'), clientsPerRoom: 1, updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: 3, isIdle: true }),
+            spec: (server) => ({ ...rooms(server, size, 's3'), clientsPerRoom: 1, updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: IDLE_HOLD_S, isIdle: true }),
           });
         }
         break;

@@ -1,5 +1,6 @@
 /** Starts and stops every server the benchmark compares, each in its own process on 127.0.0.1. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +47,7 @@ function launch(args: string[], env: Record<string, string>): Promise<ChildProce
       output += chunk.toString();
       if (/listening on|running at/.test(output)) {
         child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
+        keepOrDiscardOutput(child);
         resolve(child);
       }
     };
@@ -55,6 +55,20 @@ function launch(args: string[], env: Record<string, string>): Promise<ChildProce
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${output.slice(-500)}`)));
   });
+}
+
+// BENCH_RELAY_OUTPUT names a file that collects the servers' output (for flags
+// such as --trace-gc); otherwise it is read and dropped so no pipe fills up.
+function keepOrDiscardOutput(child: ChildProcess): void {
+  const path = process.env.BENCH_RELAY_OUTPUT;
+  if (!path) {
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return;
+  }
+  const file = createWriteStream(path, { flags: 'a' });
+  child.stdout?.pipe(file, { end: false });
+  child.stderr?.pipe(file, { end: false });
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {
