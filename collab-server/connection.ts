@@ -12,25 +12,6 @@ import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import type { Room, RoomPeer } from './room';
 
-interface CorkableTransport {
-  cork(): void;
-  uncork(): void;
-}
-
-// One timer per event-loop turn for the whole relay, rather than one per socket:
-// a fan-out corks every socket in the room.
-const corkedThisTurn: Connection[] = [];
-
-// ws exposes no cork API; its underlying net.Socket does.
-function transportOf(socket: WebSocket): CorkableTransport | undefined {
-  return (socket as unknown as { _socket?: CorkableTransport })._socket;
-}
-
-function uncorkAll(): void {
-  const corked = corkedThisTurn.splice(0);
-  for (const connection of corked) connection.uncork();
-}
-
 /** Lifecycle of a connection. */
 export type ConnectionState = 'loading' | 'live' | 'draining' | 'closed';
 
@@ -73,7 +54,6 @@ export class Connection implements RoomPeer {
   /** Pings sent without a pong since; read by the relay's heartbeat sweep. */
   missedPongs = 0;
   private state: ConnectionState = 'loading';
-  private isCorked = false;
   private room: Room | null = null;
   private pending: Message[] = [];
   private pendingBytes = 0;
@@ -134,26 +114,10 @@ export class Connection implements RoomPeer {
     const { traffic } = this.options.metrics;
     traffic.messagesOut += 1;
     traffic.bytesOut += frame.byteLength;
-    this.corkUntilNextTurn();
+    // Written at once, not corked until the end of the turn: holding a fan-out's
+    // frames back until the turn ends cost 0.7 ms of p99 latency in a hot room
+    // (bench S2) and saved no CPU.
     this.socket.send(frame);
-  }
-
-  // Frames sent during one event-loop turn (a fan-out, an update and its saved
-  // acknowledgement) leave in one write instead of a syscall each.
-  private corkUntilNextTurn(): void {
-    if (this.isCorked) return;
-    const transport = transportOf(this.socket);
-    if (!transport) return;
-    this.isCorked = true;
-    transport.cork();
-    corkedThisTurn.push(this);
-    if (corkedThisTurn.length === 1) setImmediate(uncorkAll);
-  }
-
-  /** Called once per turn for every connection corked during it. */
-  uncork(): void {
-    this.isCorked = false;
-    transportOf(this.socket)?.uncork();
   }
 
   /** Ignores every frame from now on (relay shutdown); the socket stays open until closed. */

@@ -401,8 +401,11 @@ export class Room {
   }
 
   private broadcast(frame: Uint8Array, except: unknown): void {
+    // As a Node Buffer, ws sends the frame as it is; a plain Uint8Array it would
+    // wrap in a new Buffer once per peer.
+    const shared = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
     for (const peer of this.peers.keys()) {
-      if (peer !== except) peer.send(frame);
+      if (peer !== except) peer.send(shared);
     }
   }
 }
