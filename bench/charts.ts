@@ -65,6 +65,8 @@ export interface BenchResults {
   readonly machine: string;
   readonly startedAt: string;
   readonly repeats: number;
+  /** Repeats of the latency scenarios (S1, S2, S5); files from before it used `repeats` for all. */
+  readonly latencyRepeats?: number;
   /** Scenario titles, used as chart headings; results files from before S4 lack them. */
   readonly scenarios?: readonly { readonly id: string; readonly title: string }[];
   readonly measurements: readonly BenchMeasurement[];
@@ -77,6 +79,7 @@ const benchResultsSchema = z.object({
   machine: z.string(),
   startedAt: z.string(),
   repeats: z.number(),
+  latencyRepeats: z.number().optional(),
   scenarios: z.array(z.object({ id: z.string(), title: z.string() })).optional(),
   measurements: z.array(
     z.object({
@@ -158,8 +161,8 @@ function headingOf(results: BenchResults, id: string, fallback = FALLBACK_TITLES
   return title ? `${id}: ${title}` : id;
 }
 
-function medianNote(results: BenchResults): string {
-  return results.repeats === 1 ? 'one repeat' : `median over ${results.repeats} repeats`;
+function medianNote(repeats: number): string {
+  return repeats === 1 ? 'one repeat' : `median over ${repeats} repeats`;
 }
 
 function subtitleOf(results: BenchResults, detail: string): string[] {
@@ -259,7 +262,7 @@ function latencySpec(results: BenchResults): TopLevelSpec | null {
   return {
     title: {
       text: 'Text-update latency, send → receive',
-      subtitle: subtitleOf(results, `p50 / p95 / p99 in ms, ${medianNote(results)}; each scenario has its own scale.`),
+      subtitle: subtitleOf(results, `p50 / p95 / p99 in ms, ${medianNote(results.latencyRepeats ?? results.repeats)}; each scenario has its own scale.`),
     },
     data: { values },
     facet: { row: { field: 'heading', sort: scenarios.map((id) => headingOf(results, id)), title: null } },
@@ -311,7 +314,7 @@ function memorySpec(results: BenchResults): TopLevelSpec | null {
   return targetBarsSpec({
     results,
     title: 'Server RSS per idle connection',
-    detail: `(RSS at the end − RSS before connecting) ÷ connections, in KB; ${medianNote(results)}.`,
+    detail: `(RSS at the end − RSS before connecting) ÷ connections, in KB; ${medianNote(results.repeats)}.`,
     values,
     headings,
     axisTitle: 'RSS per connection (KB)',
@@ -348,7 +351,7 @@ function coldLoadSpec(results: BenchResults): TopLevelSpec | null {
   return targetBarsSpec({
     results,
     title: 'Cold load: first client, connect → whole document',
-    detail: `In ms, ${medianNote(results)}; red bars did not receive the whole document.`,
+    detail: `In ms, ${medianNote(results.repeats)}; red bars did not receive the whole document.`,
     values,
     headings: [heading],
     axisTitle: 'first-client cold load (ms)',

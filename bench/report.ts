@@ -37,6 +37,8 @@ export interface BenchResults {
   readonly startedAt: string;
   readonly durationSeconds: number;
   readonly repeats: number;
+  /** Repeats of the latency scenarios (S1, S2, S5), whose p99 varies most between runs. */
+  readonly latencyRepeats: number;
   readonly scenarios: readonly { readonly id: string; readonly title: string }[];
   readonly measurements: readonly Measurement[];
   readonly keystroke: KeystrokeResult | null;
@@ -194,7 +196,7 @@ function targetsTable(results: BenchResults): string[] {
 /** The whole markdown report. */
 export function summaryTable(results: BenchResults): string {
   const lines = [
-    `Machine: ${results.machine}. Run started ${results.startedAt}, took ${results.durationSeconds} s; ${results.repeats} repeats per server, interleaved; medians [min–max].`,
+    `Machine: ${results.machine}. Run started ${results.startedAt}, took ${results.durationSeconds} s; ${results.repeats} repeats per server (${results.latencyRepeats} in S1, S2 and S5), interleaved; medians [min–max].`,
     '',
     '### Inkwell against the targets (medians)',
     '',

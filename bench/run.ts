@@ -5,7 +5,7 @@
  * keystroke benchmark, then writes the JSON, the markdown tables and the charts.
  *
  *   npm run bench -- [--scenarios S1,S2,S3,S4,S5,S6,browser] [--servers inkwell,raw-ws,…]
- *                    [--repeats 2] [--duration 20] [--idle 2000,10000] [--cold-updates 50000] [--keys 300]
+ *                    [--repeats 2] [--latency-repeats 3] [--duration 20] [--idle 2000,10000] [--cold-updates 50000] [--keys 300]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'S1,S2,S3,S4,S5,S6,browser' },
     servers: { type: 'string', default: SERVER_KINDS.join(',') },
     repeats: { type: 'string', default: '2' },
+    'latency-repeats': { type: 'string', default: '3' },
     duration: { type: 'string', default: '20' },
     'short-duration': { type: 'string', default: '10' },
     idle: { type: 'string', default: '2000,10000' },
@@ -46,7 +47,14 @@ const TRACE = loadEditingTrace('automerge-paper.json.gz');
 
 /** A scenario measured per server: a load from the generator, or a document pushed and reloaded. */
 type Scenario =
-  | { readonly id: string; readonly kind: 'load'; readonly title: string; spec(server: ServerUnderTest): LoadSpec }
+  | {
+      readonly id: string;
+      readonly kind: 'load';
+      readonly title: string;
+      /** Whether latency under load is measured (S1, S2, S5): those get `--latency-repeats`. */
+      readonly measuresLatency: boolean;
+      spec(server: ServerUnderTest): LoadSpec;
+    }
   | {
       readonly id: string;
       readonly kind: 'document';
@@ -67,6 +75,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
         all.push({
           id,
           kind: 'load',
+          measuresLatency: true,
           title: `fan-out: 20 rooms × 10 clients, 5 text updates/s each, ${DURATION_S} s`,
           spec: (server) => ({ ...rooms(server, 20, 's1'), clientsPerRoom: 10, updatesPerSecond: 5, awarenessPerSecond: 0, durationSeconds: DURATION_S }),
         });
@@ -75,6 +84,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
         all.push({
           id,
           kind: 'load',
+          measuresLatency: true,
           title: `hot room: 1 room × 50 clients, 2 updates/s each, ${SHORT_DURATION_S} s`,
           spec: (server) => ({ ...rooms(server, 1, 's2'), clientsPerRoom: 50, updatesPerSecond: 2, awarenessPerSecond: 0, durationSeconds: SHORT_DURATION_S }),
         });
@@ -84,6 +94,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
           all.push({
             id: `S3/${size}`,
             kind: 'load',
+            measuresLatency: false,
             title: `idle: ${size} clients, each in its own room, synced`,
             spec: (server) => ({ ...rooms(server, size, 's3'), clientsPerRoom: 1, updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: IDLE_HOLD_S, isIdle: true }),
           });
@@ -103,6 +114,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
         all.push({
           id,
           kind: 'load',
+          measuresLatency: true,
           title: `awareness: 20 rooms × 10 clients, cursor moves 5/s + 1 text update/s each, ${SHORT_DURATION_S} s`,
           spec: (server) => ({ ...rooms(server, 20, 's5'), clientsPerRoom: 10, updatesPerSecond: 1, awarenessPerSecond: 5, durationSeconds: SHORT_DURATION_S }),
         });
@@ -233,13 +245,15 @@ async function main(): Promise<void> {
   const scenarios = scenarioList(scenarioIds);
   const kinds = values.servers.split(',').filter((kind): kind is ServerKind => (SERVER_KINDS as readonly string[]).includes(kind));
   const repeats = Number(values.repeats);
+  const latencyRepeats = Number(values['latency-repeats']);
+  const repeatsOf = (scenario: Scenario): number => (scenario.kind === 'load' && scenario.measuresLatency ? latencyRepeats : repeats);
   const measurements: Measurement[] = [];
   const startedAt = Date.now();
   // The raw broadcaster holds no document, so it has nothing to load or ingest.
   const kindsFor = (scenario: Scenario): ServerKind[] => (scenario.kind === 'document' ? kinds.filter((kind) => kind !== 'raw-ws') : kinds);
-  const total = scenarios.reduce((sum, scenario) => sum + kindsFor(scenario).length * repeats, 0);
+  const total = scenarios.reduce((sum, scenario) => sum + kindsFor(scenario).length * repeatsOf(scenario), 0);
   for (const scenario of scenarios) {
-    for (let repeat = 1; repeat <= repeats; repeat++) {
+    for (let repeat = 1; repeat <= repeatsOf(scenario); repeat++) {
       for (const kind of kindsFor(scenario)) {
         const elapsed = Math.round((Date.now() - startedAt) / 1000);
         process.stderr.write(`[${measurements.length + 1}/${total}, ${elapsed} s] ${scenario.id} ${kind} (repeat ${repeat}) … `);
@@ -261,6 +275,7 @@ async function main(): Promise<void> {
     startedAt: new Date(startedAt).toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt) / 1000),
     repeats,
+    latencyRepeats,
     scenarios: scenarios.map(({ id, title }) => ({ id, title })),
     measurements,
     keystroke,
