@@ -91,9 +91,7 @@ describe('relay sync', () => {
     const reader = connectClient(teardown, relay, 'queued');
     await waitUntil(() => reader.text.toString() === source.getText('t').toString(), { what: 'queued updates' });
   });
-});
 
-describe('relay awareness', () => {
   it('forwards formatted rich text, whose apply runs a second clean-up transaction in Yjs', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const alice = connectClient(teardown, relay, 'formatting');
@@ -135,7 +133,9 @@ describe('relay awareness', () => {
     await waitForSync(late);
     expect(late.text.toString()).toBe('first second');
   });
+});
 
+describe('relay awareness', () => {
   it('broadcasts awareness to peers and removes a closed peer within a second', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const alice = connectClient(teardown, relay, 'aw');
