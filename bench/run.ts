@@ -67,27 +67,31 @@ function rooms(server: ServerUnderTest, count: number, prefix: string): Pick<Loa
   return { protocol: server.protocol, roomNames, roomUrls: roomNames.map((name) => server.roomUrl(name)) };
 }
 
+/** A load of live traffic (S1, S2, S5), whose latency is measured; its rooms are named after the scenario. */
+function trafficScenario(
+  id: string,
+  title: string,
+  load: Pick<LoadSpec, 'clientsPerRoom' | 'updatesPerSecond' | 'awarenessPerSecond' | 'durationSeconds'> & { readonly rooms: number },
+): Scenario {
+  const { rooms: roomCount, ...perClient } = load;
+  return {
+    id,
+    kind: 'load',
+    measuresLatency: true,
+    title: `${title}, ${load.durationSeconds} s`,
+    spec: (server) => ({ ...rooms(server, roomCount, id.toLowerCase()), ...perClient }),
+  };
+}
+
 function scenarioList(ids: readonly string[]): Scenario[] {
   const all: Scenario[] = [];
   for (const id of ids) {
     switch (id) {
       case 'S1':
-        all.push({
-          id,
-          kind: 'load',
-          measuresLatency: true,
-          title: `fan-out: 20 rooms × 10 clients, 5 text updates/s each, ${DURATION_S} s`,
-          spec: (server) => ({ ...rooms(server, 20, 's1'), clientsPerRoom: 10, updatesPerSecond: 5, awarenessPerSecond: 0, durationSeconds: DURATION_S }),
-        });
+        all.push(trafficScenario(id, 'fan-out: 20 rooms × 10 clients, 5 text updates/s each', { rooms: 20, clientsPerRoom: 10, updatesPerSecond: 5, awarenessPerSecond: 0, durationSeconds: DURATION_S }));
         break;
       case 'S2':
-        all.push({
-          id,
-          kind: 'load',
-          measuresLatency: true,
-          title: `hot room: 1 room × 50 clients, 2 updates/s each, ${SHORT_DURATION_S} s`,
-          spec: (server) => ({ ...rooms(server, 1, 's2'), clientsPerRoom: 50, updatesPerSecond: 2, awarenessPerSecond: 0, durationSeconds: SHORT_DURATION_S }),
-        });
+        all.push(trafficScenario(id, 'hot room: 1 room × 50 clients, 2 updates/s each', { rooms: 1, clientsPerRoom: 50, updatesPerSecond: 2, awarenessPerSecond: 0, durationSeconds: SHORT_DURATION_S }));
         break;
       case 'S3':
         for (const size of IDLE_SIZES) {
@@ -111,13 +115,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
         });
         break;
       case 'S5':
-        all.push({
-          id,
-          kind: 'load',
-          measuresLatency: true,
-          title: `awareness: 20 rooms × 10 clients, cursor moves 5/s + 1 text update/s each, ${SHORT_DURATION_S} s`,
-          spec: (server) => ({ ...rooms(server, 20, 's5'), clientsPerRoom: 10, updatesPerSecond: 1, awarenessPerSecond: 5, durationSeconds: SHORT_DURATION_S }),
-        });
+        all.push(trafficScenario(id, 'awareness: 20 rooms × 10 clients, cursor moves 5/s + 1 text update/s each', { rooms: 20, clientsPerRoom: 10, updatesPerSecond: 1, awarenessPerSecond: 5, durationSeconds: SHORT_DURATION_S }));
         break;
       case 'S6':
         all.push({
