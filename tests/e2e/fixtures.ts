@@ -74,6 +74,32 @@ export function bodyText(person: Person): Promise<string> {
   });
 }
 
+/**
+ * Resolves once the page's local copy (y-indexeddb) holds every change made so
+ * far. A read-only transaction starts only after the read-write ones created
+ * before it on the same store have committed, whichever connection made them;
+ * a reload aborts writes that have not, so tests that reload wait for this first.
+ */
+export function localCopyWritten(person: Person, doc: SharedDoc): Promise<number> {
+  return person.page.evaluate(
+    (name) =>
+      new Promise<number>((resolve, reject) => {
+        const opening = indexedDB.open(name);
+        opening.onerror = () => reject(opening.error);
+        opening.onsuccess = () => {
+          const db = opening.result;
+          const counting = db.transaction('updates', 'readonly').objectStore('updates').count();
+          counting.onerror = () => reject(counting.error);
+          counting.onsuccess = () => {
+            db.close();
+            resolve(counting.result);
+          };
+        };
+      }),
+    `inkwell:${doc.docId}`,
+  );
+}
+
 /** The text of each paragraph, without remote carets' name labels. */
 export function paragraphTexts(person: Person): Promise<string[]> {
   return person.page.locator('.prose p').evaluateAll((elements) =>
