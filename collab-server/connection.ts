@@ -1,27 +1,24 @@
 /**
- * One WebSocket: decodes frames, holds them while its room loads (bounded),
- * hands them to the room in order, sends with back-pressure, and keeps the
- * heartbeat state the relay's sweep reads.
+ * One WebSocket in a loaded room: decodes frames, hands them to the room in
+ * order, sends with back-pressure, and keeps the heartbeat state the relay's
+ * sweep reads.
  */
 import type { WebSocket } from 'ws';
 
 import type { ConnectionId, DocId } from '../lib/ids';
 import type { Role } from '../lib/tokens';
-import { CLOSE_CODES, ProtocolError, decode, type CloseCode, type Message } from '../lib/protocol';
+import { CLOSE_CODES, ProtocolError, decode, type CloseCode } from '../lib/protocol';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import type { Room, RoomPeer } from './room';
 
 /** Lifecycle of a connection. */
-export type ConnectionState = 'loading' | 'live' | 'draining' | 'closed';
+export type ConnectionState = 'live' | 'draining' | 'closed';
 
 /** Limits that protect the relay from one socket. */
 export interface ConnectionLimits {
   /** Largest frame accepted; larger ones close the socket with 1009. */
   readonly maxMessageBytes: number;
-  /** Frames held while the room loads. */
-  readonly maxPendingFrames: number;
-  readonly maxPendingBytes: number;
   /** Send buffer above which the peer counts as not reading and is cut off. */
   readonly maxBufferedBytes: number;
 }
@@ -35,6 +32,8 @@ export interface ConnectionOptions {
   /** When that link was issued (ms); a reset after it ends the session. */
   readonly issuedAt: number;
   readonly socket: WebSocket;
+  /** The document's room, loaded before the socket was accepted. */
+  readonly room: Room;
   readonly wantsSavedAcks: boolean;
   readonly limits: ConnectionLimits;
   /** The relay's logger; the connection binds its own ids. */
@@ -51,12 +50,10 @@ export class Connection implements RoomPeer {
   readonly role: Role;
   readonly issuedAt: number;
   readonly wantsSavedAcks: boolean;
+  readonly room: Room;
   /** Pings sent without a pong since; read by the relay's heartbeat sweep. */
   missedPongs = 0;
-  private state: ConnectionState = 'loading';
-  private room: Room | null = null;
-  private pending: Message[] = [];
-  private pendingBytes = 0;
+  private state: ConnectionState = 'live';
   private readonly socket: WebSocket;
   private readonly options: ConnectionOptions;
   private childLogger: Logger | null = null;
@@ -68,6 +65,7 @@ export class Connection implements RoomPeer {
     this.role = options.role;
     this.issuedAt = options.issuedAt;
     this.wantsSavedAcks = options.wantsSavedAcks;
+    this.room = options.room;
     this.socket = options.socket;
     this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.socket.on('pong', () => {
@@ -82,22 +80,10 @@ export class Connection implements RoomPeer {
     return (this.childLogger ??= this.options.logger.child({ docId: this.docId, connectionId: this.id }));
   }
 
-  /** Attaches the loaded room and replays the frames that waited for it. */
-  attach(room: Room): void {
-    if (this.state !== 'loading') return;
-    this.room = room;
-    this.state = 'live';
-    room.join(this);
-    const waiting = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    // The client's own sync step 1 usually arrived while the room loaded: answering
-    // it first puts the document on the wire before anything else is computed.
-    for (const message of waiting) {
-      if (this.state !== 'live') return;
-      this.deliver(message);
-    }
-    if (this.state === 'live') room.greet(this);
+  /** Joins the room and starts the sync; call once, right after construction. */
+  open(): void {
+    this.room.join(this);
+    this.room.greet(this);
   }
 
   /** Sends a frame, or cuts the peer off if it has stopped reading. */
@@ -124,7 +110,6 @@ export class Connection implements RoomPeer {
   drain(): void {
     if (this.state === 'closed') return;
     this.state = 'draining';
-    this.pending = [];
   }
 
   /** Sends a ping for the heartbeat sweep. */
@@ -162,30 +147,11 @@ export class Connection implements RoomPeer {
       this.close(CLOSE_CODES.messageTooBig, `message of ${data.byteLength} bytes exceeds the limit of ${maxMessageBytes}`);
       return;
     }
-    let message: Message;
     try {
-      message = decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    } catch (error) {
-      this.closeForError(error);
-      return;
-    }
-    const { messagesIn } = this.options.metrics.traffic;
-    messagesIn[message.type] = (messagesIn[message.type] ?? 0) + 1;
-    if (this.state === 'live') {
-      this.deliver(message);
-      return;
-    }
-    this.pending.push(message);
-    this.pendingBytes += data.byteLength;
-    const { maxPendingFrames, maxPendingBytes } = this.options.limits;
-    if (this.pending.length > maxPendingFrames || this.pendingBytes > maxPendingBytes) {
-      this.close(CLOSE_CODES.tryAgainLater, 'too many messages while the document was loading');
-    }
-  }
-
-  private deliver(message: Message): void {
-    try {
-      this.room?.receive(this, message);
+      const message = decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const { messagesIn } = this.options.metrics.traffic;
+      messagesIn[message.type] = (messagesIn[message.type] ?? 0) + 1;
+      this.room.receive(this, message);
     } catch (error) {
       this.closeForError(error);
     }
@@ -220,8 +186,7 @@ export class Connection implements RoomPeer {
   private leaveRoom(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.pending = [];
-    this.room?.leave(this);
+    this.room.leave(this);
     this.options.onClosed(this);
   }
 }

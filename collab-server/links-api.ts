@@ -28,8 +28,8 @@ export interface LinksApiOptions {
   readonly pathPrefix: string;
   readonly logger: Logger;
   readonly limits: AbuseLimits;
-  /** Ends the live sessions of `docId` opened with links issued at or before `resetAt`. */
-  readonly closeSessionsBefore: (docId: DocId, resetAt: number) => void;
+  /** Called once storage holds a reset of `docId`'s links at `resetAt`: links issued until then are void. */
+  readonly onLinksReset: (docId: DocId, resetAt: number) => void;
 }
 
 class HttpError extends Error {
@@ -85,7 +85,7 @@ export function createLinksApi(options: LinksApiOptions): {
       if (role !== 'editor') throw new HttpError(403, 'only editors can reset links');
       const resetAt = await issueTime(docId);
       await store.resetLinks(docId, resetAt);
-      options.closeSessionsBefore(docId, resetAt);
+      options.onLinksReset(docId, resetAt);
       logger.info({ docId }, 'share links reset');
       const issuedAt = resetAt + 1;
       return {

@@ -93,6 +93,7 @@ export class Room {
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
   private approxBytes = 0;
+  private linksResetAtMs: number;
 
   constructor(options: RoomOptions) {
     this.docId = options.docId;
@@ -105,6 +106,7 @@ export class Room {
     this.isIntegrated = this.encodedState === null;
     if (stored.snapshot && stored.updates.length === 0) this.encodedStateVector = stored.snapshotStateVector;
     this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
+    this.linksResetAtMs = stored.linksResetAt;
 
     this.store = options.store;
     this.compactAfter = { updates: options.compactAfterUpdates, bytes: options.compactAfterBytes };
@@ -120,6 +122,16 @@ export class Room {
   /** Approximate bytes of document state held in memory. */
   get approxMemoryBytes(): number {
     return this.approxBytes;
+  }
+
+  /** When the document's share links were last reset (ms), 0 if never: links issued until then are void. */
+  get linksResetAt(): number {
+    return this.linksResetAtMs;
+  }
+
+  /** Records a reset of the share links that storage already holds. */
+  noteLinksReset(at: number): void {
+    this.linksResetAtMs = Math.max(this.linksResetAtMs, at);
   }
 
   /** True when the room has no peers and nothing left to write. */

@@ -20,7 +20,8 @@ export interface RoomRegistryOptions {
 }
 
 type RoomSlot =
-  | { readonly state: 'loading'; readonly ready: Promise<Room> }
+  // `linksResetAt`: a reset of the links noted during the load, which may have read the older time.
+  | { readonly state: 'loading'; readonly ready: Promise<Room>; linksResetAt: number }
   | { readonly state: 'loaded'; readonly room: Room; idleTimer: NodeJS.Timeout | null }
   | { readonly state: 'unloading'; readonly done: Promise<void> };
 
@@ -62,6 +63,16 @@ export class RoomRegistry {
     }, this.options.roomIdleMs);
   }
 
+  /**
+   * Records a reset of the document's links, once storage holds it, in the room
+   * if it is loaded or loading: sessions are checked against the room's time.
+   */
+  noteLinksReset(docId: DocId, at: number): void {
+    const slot = this.slots.get(docId);
+    if (slot?.state === 'loaded') slot.room.noteLinksReset(at);
+    else if (slot?.state === 'loading') slot.linksResetAt = Math.max(slot.linksResetAt, at);
+  }
+
   /** Number of loaded rooms and their approximate memory, for metrics. */
   stats(): { count: number; approxBytes: number } {
     let count = 0;
@@ -98,13 +109,15 @@ export class RoomRegistry {
       const startedAt = performance.now();
       const stored = await store.load(docId);
       const room = new Room({ docId, store, stored, logger, metrics, compactAfterUpdates, compactAfterBytes });
+      const slot = this.slots.get(docId);
+      if (slot?.state === 'loading') room.noteLinksReset(slot.linksResetAt);
       logger.debug(
         { docId, updates: stored.updates.length, durationMs: Math.round(performance.now() - startedAt) },
         'room loaded',
       );
       return room;
     })();
-    this.slots.set(docId, { state: 'loading', ready });
+    this.slots.set(docId, { state: 'loading', ready, linksResetAt: 0 });
     ready.then(
       (room) => this.slots.set(docId, { state: 'loaded', room, idleTimer: null }),
       () => this.slots.delete(docId),

@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
 import { CLOSE_CODES } from '../lib/protocol';
 import { Connection } from './connection';
-import { verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
+import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
 import { AbuseLimits } from './abuse-limits';
 import { createLinksApi } from './links-api';
 import { createSilentLogger, type Logger } from './logger';
@@ -31,8 +31,6 @@ export const RELAY_DEFAULTS = {
   compactAfterUpdates: 10_000,
   compactAfterBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
-  maxPendingFrames: 1_000,
-  maxPendingBytes: 16 * 1024 * 1024,
   maxConnectAttemptsPerMinute: 120,
   maxConnectionsPerIp: 50,
 } as const;
@@ -99,8 +97,6 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   registry.rooms = rooms;
 
   const connections = new Set<Connection>();
-  // Which room each connection joined, so its departure can start the room's idle timer.
-  const roomOf = new Map<Connection, Room>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.maxMessageBytes * HARD_PAYLOAD_FACTOR,
@@ -136,16 +132,25 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     const ip = request.socket.remoteAddress ?? 'unknown';
     if (!limits.tryAttempt(ip)) return refuseUpgrade(socket, 429, 'too many connection attempts');
     if (!limits.hasRoomFor(ip)) return refuseUpgrade(socket, 429, 'too many connections');
-    store.loadLinksResetAt(docId).then(
-      (linksResetAt) => {
-        const check = verifyToken(url.searchParams.get('token'), { key: options.secret, docId, linksResetAt });
-        if (!check.ok) return refuseUpgrade(socket, TOKEN_REFUSAL_STATUS[check.reason], check.reason);
-        if (isClosing) return refuseUpgrade(socket, 503);
-        accept({ request, socket, head, docId, claims: check.claims, ip, wantsSavedAcks: url.searchParams.get('saved') === '1' });
+    // The signature is checked before anything is read: a forged link costs no storage read.
+    const check = verifyToken(url.searchParams.get('token'), { key: options.secret, docId });
+    if (!check.ok) return refuseUpgrade(socket, TOKEN_REFUSAL_STATUS[check.reason], check.reason);
+    const { claims } = check;
+    const wantsSavedAcks = url.searchParams.get('saved') === '1';
+    // The handshake completes only once the document is loaded: the one read that
+    // loads it also says when its links were last reset, and no frame ever waits for it.
+    rooms.acquire(docId).then(
+      (room) => {
+        if (isClosing) refuseUpgrade(socket, 503);
+        else if (isVoidedByReset(claims, room.linksResetAt)) refuseUpgrade(socket, TOKEN_REFUSAL_STATUS.reset, 'reset');
+        // The client may have given up while the document loaded (ws makes the same check).
+        else if (socket.readable && socket.writable) accept({ request, socket, head, room, claims, ip, wantsSavedAcks });
+        // Unless a peer joined just now, this starts the grace period after which an empty room unloads.
+        rooms.release(room);
       },
       (error: unknown) => {
-        logger.error({ docId, err: error }, 'could not read link state');
-        refuseUpgrade(socket, 503);
+        logger.error({ docId, err: error }, 'could not load document');
+        refuseUpgrade(socket, 503, 'could not load the document; try again');
       },
     );
   };
@@ -154,12 +159,12 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     request: IncomingMessage;
     socket: Duplex;
     head: Buffer;
-    docId: DocId;
+    room: Room;
     claims: TokenClaims;
     ip: string;
     wantsSavedAcks: boolean;
   }): void => {
-    const { request, socket, head, docId, claims, ip, wantsSavedAcks } = upgrade;
+    const { request, socket, head, room, claims, ip, wantsSavedAcks } = upgrade;
     limits.opened(ip);
     // From here on ws handles the socket's errors.
     socket.off('error', destroyOnError);
@@ -168,10 +173,11 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       const id = toConnectionId(`c${nextConnectionNumber.toString(36)}`);
       const connection = new Connection({
         id,
-        docId,
+        docId: room.docId,
         role: claims.role,
         issuedAt: claims.issuedAt,
         socket: ws,
+        room,
         wantsSavedAcks,
         limits: config,
         logger,
@@ -180,24 +186,13 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
           limits.closed(ip);
           connections.delete(closed);
           metrics.connections.dec();
-          const room = roomOf.get(closed);
-          roomOf.delete(closed);
-          if (room) rooms.release(room);
+          rooms.release(closed.room);
         },
       });
       connections.add(connection);
       metrics.connections.inc();
-      logger.debug({ docId, connectionId: id, wantsSavedAcks, role: claims.role }, 'connection opened');
-      rooms.acquire(docId).then(
-        (room) => {
-          roomOf.set(connection, room);
-          connection.attach(room);
-        },
-        (error: unknown) => {
-          connection.logger.error({ err: error }, 'could not load document');
-          connection.close(CLOSE_CODES.internalError, 'could not load document');
-        },
-      );
+      logger.debug({ docId: room.docId, connectionId: id, wantsSavedAcks, role: claims.role }, 'connection opened');
+      connection.open();
     });
   };
 
@@ -234,8 +229,9 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     pathPrefix: config.pathPrefix,
     logger,
     limits,
-    // A reset ends every session opened with a link issued before it, at once.
-    closeSessionsBefore: (docId, resetAt) => {
+    // A reset voids older links for the next upgrade, and ends their live sessions at once.
+    onLinksReset: (docId, resetAt) => {
+      rooms.noteLinksReset(docId, resetAt);
       for (const connection of connections) {
         if (connection.docId === docId && connection.issuedAt <= resetAt) {
           connection.close(CLOSE_CODES.linkReset, 'link-reset');

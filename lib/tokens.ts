@@ -45,12 +45,15 @@ export function signaturePart(signedPart: string, key: Uint8Array): string {
 }
 
 /**
- * Checks a token for `docId`: format, signature (constant time), document and
- * reset generation. Pure apart from hashing; the key is passed in.
+ * Checks a token for `docId`: format, signature (constant time), document and,
+ * when `linksResetAt` is given, reset generation. Without it the caller checks
+ * `isVoidedByReset` once it knows the reset time: the relay learns it with the
+ * document, which it loads only for a token that passed the other checks.
+ * Pure apart from hashing; the key is passed in.
  */
 export function verifyToken(
   token: string | null | undefined,
-  options: { key: Uint8Array; docId: DocId; linksResetAt: number },
+  options: { key: Uint8Array; docId: DocId; linksResetAt?: number },
 ): TokenCheck {
   if (!token) return { ok: false, reason: 'missing' };
   const parts = token.split('.');
@@ -62,8 +65,13 @@ export function verifyToken(
   const claims = parseClaims(payload);
   if (!claims) return { ok: false, reason: 'malformed' };
   if (claims.docId !== options.docId) return { ok: false, reason: 'wrong-document' };
-  if (claims.issuedAt <= options.linksResetAt) return { ok: false, reason: 'reset' };
+  if (options.linksResetAt !== undefined && isVoidedByReset(claims, options.linksResetAt)) return { ok: false, reason: 'reset' };
   return { ok: true, claims };
+}
+
+/** True when a reset of the document's links at `linksResetAt` (ms) voids the token with `claims`. */
+export function isVoidedByReset(claims: TokenClaims, linksResetAt: number): boolean {
+  return claims.issuedAt <= linksResetAt;
 }
 
 function parseClaims(payload: string): TokenClaims | null {

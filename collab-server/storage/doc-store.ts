@@ -7,6 +7,8 @@ import type { DocId } from '../../lib/ids';
 
 /** What `load` returns: the snapshot (if any) and the updates logged after it, in order. */
 export interface StoredDoc {
+  /** When the document's share links were last reset (ms since the epoch), 0 if never. */
+  readonly linksResetAt: number;
   readonly snapshot: Uint8Array | null;
   /** The snapshot's state vector, stored with it so a load need not decode the snapshot to learn it. */
   readonly snapshotStateVector: Uint8Array | null;
@@ -19,7 +21,7 @@ export interface StoredDoc {
 
 /** Storage of one document per id: an append-only update log folded into snapshots. */
 export interface DocStore {
-  /** Reads a document. An unknown id yields an empty `StoredDoc`. */
+  /** Reads a document, with its links' reset time. An unknown id yields an empty `StoredDoc`. */
   load(docId: DocId): Promise<StoredDoc>;
   /**
    * Durably appends updates, in order. Resolves with the sequence number of the
@@ -51,4 +53,4 @@ export class StorageError extends Error {
   }
 }
 
-export const EMPTY_STORED_DOC: StoredDoc = { snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 };
+export const EMPTY_STORED_DOC: StoredDoc = { linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 };

@@ -22,10 +22,19 @@ import { StorageError, type DocStore, type StoredDoc } from './doc-store';
 
 const SEQ_KEY = 'v1/!seq';
 const SEQ_DIGITS = 16;
+/** Log entries fetched per native call when loading: enough to make calls rare, few enough not to stall the event loop. */
+const LOG_READ_CHUNK = 1_000;
 
 type BatchOp =
   | { type: 'put'; key: string; value: Uint8Array }
   | { type: 'del'; key: string };
+
+type Entry = [key: string, value: Uint8Array];
+
+/** What loading needs of a LevelDB iterator. */
+interface EntryReader {
+  nextv(size: number): Promise<Entry[]>;
+}
 
 interface PendingAppend {
   readonly ops: BatchOp[];
@@ -109,31 +118,66 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
   return {
     async load(docId) {
       if (isClosed) throw new StorageError('store is closed');
+      let linksResetAt = 0;
       let snapshot: Uint8Array | null = null;
       let snapshotStateVector: Uint8Array | null = null;
       let snapshotSeq = 0;
       const updates: Uint8Array[] = [];
       let docLastSeq = 0;
       let logBytes = 0;
+      // Takes the log entries already read, then reads the rest.
+      const readLog = async (iterator: EntryReader, first: readonly Entry[]): Promise<void> => {
+        let entries = first;
+        do {
+          for (const [key, value] of entries) {
+            updates.push(value);
+            logBytes += value.byteLength;
+            docLastSeq = Number(key.slice(key.lastIndexOf('/') + 1));
+          }
+          entries = await iterator.nextv(LOG_READ_CHUNK);
+        } while (entries.length > 0);
+      };
+      // One iterator over the whole document: `links` and `s` sort before the log,
+      // so a new document (most connections) costs a single, empty read.
+      const whole = db.iterator({ gte: docPrefix(docId), lt: `${docPrefix(docId)}\xff` });
       try {
-        const storedSnapshot = await db.get(`${docPrefix(docId)}s`);
-        if (storedSnapshot !== undefined) {
-          const decoder = decoding.createDecoder(storedSnapshot);
+        // One entry at a time until the log, so nothing is read ahead.
+        let [entry] = await whole.nextv(1);
+        if (entry?.[0] === linksKey(docId)) {
+          linksResetAt = readSeqValue(entry[1]);
+          [entry] = await whole.nextv(1);
+        }
+        if (entry?.[0] === snapshotKey(docId)) {
+          const decoder = decoding.createDecoder(entry[1]);
           snapshotSeq = decoding.readVarUint(decoder);
           snapshotStateVector = decoding.readVarUint8Array(decoder);
           snapshot = decoding.readTailAsUint8Array(decoder);
-        }
-        // Start after the snapshot: the keys it folded in are deleted, and LevelDB
-        // would otherwise step over every one of their tombstones.
-        for await (const [key, value] of db.iterator({ gt: updateKey(docId, snapshotSeq), lt: `${docPrefix(docId)}u/\xff` })) {
-          updates.push(value);
-          logBytes += value.byteLength;
-          docLastSeq = Number(key.slice(key.lastIndexOf('/') + 1));
+          await whole.close();
+          // The log is read by a new iterator that starts after the keys the snapshot
+          // folded in: reading on would step over each of their tombstones, and so may
+          // a seek (classic-level falls back to scanning back from the end).
+          const log = db.iterator({ gt: updateKey(docId, snapshotSeq), lt: `${docPrefix(docId)}u/\xff` });
+          try {
+            await readLog(log, []);
+          } finally {
+            await log.close();
+          }
+        } else {
+          await readLog(whole, entry ? [entry] : []);
         }
       } catch (cause) {
         throw new StorageError(`cannot load ${docId}: ${describe(cause)}`, { cause });
+      } finally {
+        await whole.close();
       }
-      return { snapshot, snapshotStateVector, updates, lastSeq: Math.max(docLastSeq, snapshotSeq), logBytes } satisfies StoredDoc;
+      return {
+        linksResetAt,
+        snapshot,
+        snapshotStateVector,
+        updates,
+        lastSeq: Math.max(docLastSeq, snapshotSeq),
+        logBytes,
+      } satisfies StoredDoc;
     },
 
     appendUpdates(docId, updates) {
@@ -151,11 +195,10 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
 
     async compact(docId, { snapshot, stateVector, throughSeq }) {
       if (isClosed) throw new StorageError('store is closed');
-      const prefix = docPrefix(docId);
       const ops: BatchOp[] = [];
       try {
         // Keys up to the previous snapshot are gone already; skip their tombstones.
-        const previous = await db.get(`${prefix}s`);
+        const previous = await db.get(snapshotKey(docId));
         const previousSeq = previous === undefined ? 0 : readSeqValue(previous);
         for await (const key of db.keys({ gt: updateKey(docId, previousSeq), lte: updateKey(docId, throughSeq) })) {
           ops.push({ type: 'del', key });
@@ -164,7 +207,7 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
         encoding.writeVarUint(encoder, throughSeq);
         encoding.writeVarUint8Array(encoder, stateVector);
         encoding.writeUint8Array(encoder, snapshot);
-        ops.push({ type: 'put', key: `${prefix}s`, value: encoding.toUint8Array(encoder) });
+        ops.push({ type: 'put', key: snapshotKey(docId), value: encoding.toUint8Array(encoder) });
         await db.batch(ops, { sync: true });
       } catch (cause) {
         throw new StorageError(`cannot compact ${docId}: ${describe(cause)}`, { cause });
@@ -174,7 +217,7 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     async loadLinksResetAt(docId) {
       if (isClosed) throw new StorageError('store is closed');
       try {
-        const value = await db.get(`${docPrefix(docId)}links`);
+        const value = await db.get(linksKey(docId));
         return value === undefined ? 0 : readSeqValue(value);
       } catch (cause) {
         throw new StorageError(`cannot read link state of ${docId}: ${describe(cause)}`, { cause });
@@ -184,7 +227,7 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     async resetLinks(docId, at) {
       if (isClosed) throw new StorageError('store is closed');
       try {
-        await db.put(`${docPrefix(docId)}links`, writeSeqValue(at), { sync: true });
+        await db.put(linksKey(docId), writeSeqValue(at), { sync: true });
       } catch (cause) {
         throw new StorageError(`cannot reset links of ${docId}: ${describe(cause)}`, { cause });
       }
@@ -204,6 +247,14 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
 // layout safe even if that rule ever loosens.
 function docPrefix(docId: DocId): string {
   return `v1/d/${encodeURIComponent(docId)}/`;
+}
+
+function linksKey(docId: DocId): string {
+  return `${docPrefix(docId)}links`;
+}
+
+function snapshotKey(docId: DocId): string {
+  return `${docPrefix(docId)}s`;
 }
 
 function updateKey(docId: DocId, seq: number): string {

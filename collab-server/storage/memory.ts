@@ -22,9 +22,11 @@ export function createMemoryStore(): DocStore {
     async load(docId) {
       assertOpen();
       const doc = docs.get(docId);
-      if (!doc) return EMPTY_STORED_DOC;
+      const resetAt = linksResetAt.get(docId) ?? 0;
+      if (!doc) return { ...EMPTY_STORED_DOC, linksResetAt: resetAt };
       const updates = doc.log.map((entry) => entry.update);
       return {
+        linksResetAt: resetAt,
         snapshot: doc.snapshot?.update ?? null,
         snapshotStateVector: doc.snapshot?.stateVector ?? null,
         updates,

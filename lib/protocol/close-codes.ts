@@ -13,8 +13,6 @@ export const CLOSE_CODES = {
   messageTooBig: 1009,
   /** Something failed inside the relay; the client should retry. */
   internalError: 1011,
-  /** Too much was queued while the room was loading. */
-  tryAgainLater: 1013,
   /** The client did not read fast enough; its send buffer passed the cap. */
   slowConsumer: 4008,
   /**

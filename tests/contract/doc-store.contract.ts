@@ -14,7 +14,8 @@
  *   S9  (persistent stores) sequence numbers keep increasing after reopen
  *   S10 (persistent stores) a second store on the same location is refused with StorageError
  *   S11 links: a document's links were never reset (0) until resetLinks; the reset time
- *       is per document, does not disturb the document's updates, and survives reopen
+ *       is per document, is returned by load too, does not disturb the document's
+ *       snapshot or updates, and survives reopen
  * Every update is produced by a real Y.Doc in the test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,7 +68,7 @@ export function registerDocStoreContract(
 
     it('[S1] load of an unknown doc is empty', async () => {
       await store.appendUpdates(toDocId('other'), createEditHistory(1).updates);
-      expect(await store.load(toDocId('unknown'))).toEqual({ snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
+      expect(await store.load(toDocId('unknown'))).toEqual({ linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
     });
 
     it('[S2] appendUpdates returns increasing sequence numbers and load returns the updates in order', async () => {
@@ -217,9 +218,29 @@ export function registerDocStoreContract(
       expect(await store.loadLinksResetAt(docId)).toBe(1_700_000_000_123);
       expect(await store.loadLinksResetAt(other)).toBe(0);
       const loaded = await store.load(docId);
+      expect(loaded.linksResetAt).toBe(1_700_000_000_123);
       expect(toArrays(loaded.updates)).toEqual(toArrays(updates));
+      expect((await store.load(other)).linksResetAt).toBe(0);
       await store.resetLinks(docId, 1_700_000_000_999);
       expect(await store.loadLinksResetAt(docId)).toBe(1_700_000_000_999);
+    });
+
+    it('[S11] load returns the reset time, the snapshot and the later updates together', async () => {
+      const docId = toDocId('doc');
+      const { doc, updates } = createEditHistory(6);
+      const compactedSeq = await store.appendUpdates(docId, updates.slice(0, 4));
+      const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 4)));
+      const stateVector = Y.encodeStateVectorFromUpdate(snapshot);
+      await store.compact(docId, { snapshot, stateVector, throughSeq: compactedSeq });
+      const lastSeq = await store.appendUpdates(docId, updates.slice(4));
+      await store.resetLinks(docId, 1_700_000_000_456);
+      const loaded = await store.load(docId);
+      expect(loaded.linksResetAt).toBe(1_700_000_000_456);
+      expect(toArrays(loaded.snapshot ? [loaded.snapshot] : [])).toEqual(toArrays([snapshot]));
+      expect(toArrays(loaded.snapshotStateVector ? [loaded.snapshotStateVector] : [])).toEqual(toArrays([stateVector]));
+      expect(toArrays(loaded.updates)).toEqual(toArrays(updates.slice(4)));
+      expect(loaded.lastSeq).toBe(lastSeq);
+      expect(rebuildState(loaded)).toEqual(Y.encodeStateAsUpdate(doc));
     });
 
     // Only stores whose data outlives `close` are held to S8–S10.
@@ -252,6 +273,7 @@ export function registerDocStoreContract(
         await store.close();
         const reopened = await openStore();
         expect(await reopened.loadLinksResetAt(docId)).toBe(1_800_000_000_000);
+        expect((await reopened.load(docId)).linksResetAt).toBe(1_800_000_000_000);
       });
 
       it('[S9] sequence numbers keep increasing after reopen', async () => {
@@ -272,7 +294,7 @@ export function registerDocStoreContract(
         await expect(harness.open()).rejects.toBeInstanceOf(StorageError);
         await store.close();
         const reopened = await openStore();
-        expect(await reopened.load(toDocId('doc'))).toEqual({ snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
+        expect(await reopened.load(toDocId('doc'))).toEqual({ linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
       });
     });
   });

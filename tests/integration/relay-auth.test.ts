@@ -1,9 +1,13 @@
 /** Share-link tokens and roles, enforced at the relay; abuse limits; nothing secret in logs. */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
 import type { Logger } from '../../collab-server/logger';
+import { createRelay } from '../../collab-server/server';
+import { StorageError, type DocStore } from '../../collab-server/storage/doc-store';
+import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { parseDocId } from '../../lib/ids';
 import { CLOSE_CODES, encode, encodeAwarenessUpdate } from '../../lib/protocol';
 import { signToken } from '../../lib/tokens.server';
@@ -12,8 +16,10 @@ import {
   connectClient,
   makeTempDir,
   openRawSocket,
+  relayHealth,
   socketUrl,
   startRelay,
+  tokenIssuer,
   upgradeStatus,
   waitForSaved,
   waitForSync,
@@ -75,6 +81,42 @@ describe('share-link tokens at the upgrade', () => {
       expect(line).not.toContain(Buffer.from(relay.secret).toString('base64url'));
     }
     expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('a reset holds for documents not in memory and across a restart; a refused link leaves no room loaded', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const relay = await startRelay(teardown, { dataDir, roomIdleMs: 30 });
+    const before = relay.tokenFor('cold-reset');
+    // Nobody has the document open: the reset lives only in storage.
+    const reset = await postJson(relay, '/api/links/reset', { docId: 'cold-reset', token: before });
+    expect(reset.status).toBe(200);
+    expect((await relayHealth(relay)).rooms).toBe(0);
+    expect(await upgradeStatus(`${relay.url}/cold-reset?token=${before}`)).toBe(401);
+    // The refused upgrade loaded the document to learn the reset time; it unloads like any empty room.
+    await waitUntil(async () => (await relayHealth(relay)).rooms === 0, { what: 'the refused link’s room unloads' });
+
+    await relay.close();
+    const restarted = await startRelay(teardown, { dataDir, secret: relay.secret });
+    expect(await upgradeStatus(`${restarted.url}/cold-reset?token=${before}`)).toBe(401);
+    const fresh = connectClient(teardown, { url: restarted.url, tokenFor: () => String(reset.body.editorToken) }, 'cold-reset');
+    await waitForSync(fresh);
+  });
+
+  it('answers 503 when the document cannot be loaded, and serves every other document', async () => {
+    const dataDir = await makeTempDir(teardown);
+    const store = await openLevelStore({ dir: join(dataDir, 'leveldb') });
+    const failingStore: DocStore = {
+      ...store,
+      load: (docId) => (docId === 'broken' ? Promise.reject(new StorageError('disk read failed')) : store.load(docId)),
+    };
+    const secret = new Uint8Array(randomBytes(32));
+    const relay = await createRelay({ store: failingStore, secret, host: '127.0.0.1', port: 0, logger: createRecordingLogger().logger });
+    teardown.add(() => relay.close());
+    const issuer = { url: relay.url, tokenFor: tokenIssuer(secret) };
+    expect(await upgradeStatus(socketUrl(issuer, 'broken'))).toBe(503);
+    const healthy = connectClient(teardown, issuer, 'healthy');
+    await waitForSync(healthy);
+    expect(await relayHealth(relay)).toMatchObject({ status: 'ok', connections: 1, rooms: 1 });
   });
 
   it('resetting links closes live sessions of old links with 4403 "link-reset"', async () => {
