@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { parseDocId } from '../lib/ids';
 import { signToken } from '../lib/tokens.server';
+import { serverNodeFlags } from '../scripts/server-node-flags';
 import type { WireProtocol } from './wire';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -98,7 +99,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
   });
   switch (kind) {
     case 'inkwell': {
-      const child = await launch([...(process.env.BENCH_RELAY_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server/main.js'], {
+      const child = await launch([...serverNodeFlags(), ...(process.env.BENCH_RELAY_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server/main.js'], {
         COLLAB_PORT: String(port),
         COLLAB_DATA_DIR: dataDir,
         COLLAB_SECRET: BENCH_SECRET,

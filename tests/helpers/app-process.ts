@@ -2,6 +2,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { serverNodeFlags } from '../../scripts/server-node-flags';
+
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A running app server. */
@@ -17,7 +19,7 @@ export interface AppProcess {
 
 /** Starts the app on 127.0.0.1 (port 0 = any free one) over LevelDB in `dataDir`. */
 export function startApp(options: { dataDir: string; port?: number }): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['dist/server/app-main.js'], {
+  const child = spawn(process.execPath, [...serverNodeFlags(), 'dist/server/app-main.js'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

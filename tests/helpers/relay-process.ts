@@ -2,11 +2,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { serverNodeFlags } from '../../scripts/server-node-flags';
 import { tokenIssuer, type Teardown, type TokenIssuer } from './relay';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const RELAY_ENTRY = ['dist/server/main.js'];
+const RELAY_ENTRY = [...serverNodeFlags(), 'dist/server/main.js'];
 
 /** The signing key every spawned test relay uses, so tests can mint tokens for it. */
 export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-characters';
