@@ -412,12 +412,10 @@ export class Room {
     return encode({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(this.awarenessState(), clientIds) });
   }
 
+  // Every peer gets the same frame object: the transport frames it once for all of them.
   private broadcast(frame: Uint8Array, except: unknown): void {
-    // As a Node Buffer, ws sends the frame as it is; a plain Uint8Array it would
-    // wrap in a new Buffer once per peer.
-    const shared = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
     for (const peer of this.peers.keys()) {
-      if (peer !== except) peer.send(shared);
+      if (peer !== except) peer.send(frame);
     }
   }
 }

@@ -177,6 +177,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         role: claims.role,
         issuedAt: claims.issuedAt,
         socket: ws,
+        stream: socket,
         room,
         wantsSavedAcks,
         limits: config,
