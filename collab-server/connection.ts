@@ -96,8 +96,9 @@ export class Connection implements RoomPeer {
   send(frame: Uint8Array): void {
     // After ws started its closing handshake nothing may follow its close frame.
     if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
-    if (this.socket.bufferedAmount > this.options.limits.maxBufferedBytes) {
-      this.logger.warn({ bufferedBytes: this.socket.bufferedAmount }, 'peer is not reading; disconnecting it');
+    // What waits in the TCP stream is ws's `bufferedAmount`: it queues nothing itself without compression.
+    if (this.stream.writableLength > this.options.limits.maxBufferedBytes) {
+      this.logger.warn({ bufferedBytes: this.stream.writableLength }, 'peer is not reading; disconnecting it');
       this.options.metrics.closes.inc({ code: String(CLOSE_CODES.slowConsumer) });
       // A close frame would queue behind the unread bytes, so drop the socket at once.
       this.socket.terminate();
@@ -110,8 +111,8 @@ export class Connection implements RoomPeer {
     // Written at once, not corked until the end of the turn: holding a fan-out's
     // frames back until the turn ends cost 0.7 ms of p99 latency in a hot room
     // (bench S2) and saved no CPU. Written as one whole frame, shared by a
-    // fan-out, under ws, which still counts it in `bufferedAmount` and keeps the
-    // order of its own frames (pings, close) since every write is synchronous.
+    // fan-out, under ws, which keeps the order of its own frames (pings, close)
+    // since every write is synchronous.
     this.stream.write(sharedBinaryFrame(frame));
   }
 
@@ -157,10 +158,11 @@ export class Connection implements RoomPeer {
       return;
     }
     try {
-      const message = decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const message = decode(frame);
       const { messagesIn } = this.options.metrics.traffic;
       messagesIn[message.type] = (messagesIn[message.type] ?? 0) + 1;
-      this.room.receive(this, message);
+      this.room.receive(this, message, frame);
     } catch (error) {
       this.closeForError(error);
     }

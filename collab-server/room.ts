@@ -82,6 +82,8 @@ export class Room {
   private isIntegrated: boolean;
   /** Set when a transaction since the last reset changed the document. */
   private didLastTransactionChange = false;
+  /** The document's state vector after its last transaction, which Yjs computes anyway. */
+  private docStateVector: Map<number, number> | null = null;
   private readonly peers = new Map<RoomPeer, PeerState>();
   /** Which peer introduced each awareness client id. */
   private readonly awarenessOwners = new Map<number, RoomPeer>();
@@ -151,8 +153,12 @@ export class Room {
     if (states && states.size > 0) peer.send(this.encodeAwareness([...states.keys()]));
   }
 
-  /** Handles one decoded message from a peer. Throws `ProtocolError` on invalid content. */
-  receive(peer: RoomPeer, message: Message): void {
+  /**
+   * Handles one decoded message from a peer; `frame` is its bytes, forwarded as
+   * they are when the message goes out unchanged. Throws `ProtocolError` on
+   * invalid content.
+   */
+  receive(peer: RoomPeer, message: Message, frame: Uint8Array): void {
     const state = this.peers.get(peer);
     if (!state) return;
     switch (message.type) {
@@ -163,11 +169,12 @@ export class Room {
         return;
       case 'sync-step-2':
       case 'update':
-        if (ROLES[peer.role].canEdit) this.applyUpdate(peer, state, message.update);
-        else this.refuseChange(peer, message.update);
+        if (!ROLES[peer.role].canEdit) this.refuseChange(peer, message.update);
+        // Peers get a step 2 as an update; an update as its own bytes.
+        else this.applyUpdate(peer, state, message.update, message.type === 'update' ? frame : null);
         return;
       case 'awareness':
-        this.applyAwareness(peer, state, message.update);
+        this.applyAwareness(peer, state, message.update, frame);
         return;
       case 'query-awareness':
         peer.send(this.encodeAwareness([...(this.awareness?.getStates().keys() ?? [])]));
@@ -206,7 +213,7 @@ export class Room {
     this.doc?.destroy();
   }
 
-  private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
+  private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array, updateFrame: Uint8Array | null): void {
     assertValidUpdate(update);
     // Stock clients answer our sync step 1 with an empty update: no reason to integrate the document for it.
     if (!isCanonicalEmptyUpdate(update)) {
@@ -222,7 +229,7 @@ export class Room {
         this.encodedStateVector = null;
         this.approxBytes += update.byteLength;
         this.persister().enqueue(update);
-        this.broadcast(encode({ type: 'update', update }), peer);
+        this.broadcast(updateFrame ?? encode({ type: 'update', update }), peer);
       }
     }
     state.changeFrames += 1;
@@ -239,7 +246,7 @@ export class Room {
     peer.send(encode({ type: 'permission-denied', reason: 'read-only: this link can view the document but not change it' }));
   }
 
-  private applyAwareness(peer: RoomPeer, state: PeerState, update: Uint8Array): void {
+  private applyAwareness(peer: RoomPeer, state: PeerState, update: Uint8Array, frame: Uint8Array): void {
     const entries = decodeAwarenessUpdate(update);
     const accepted: AwarenessEntry[] = [];
     let dropped = 0;
@@ -275,7 +282,7 @@ export class Room {
     // frame's own bytes, and the room's copy takes the states already decoded,
     // rather than y-protocols decoding and parsing them again and re-encoding them.
     this.recordAwareness(accepted);
-    this.broadcast(encode({ type: 'awareness', update }), peer);
+    this.broadcast(frame, peer);
   }
 
   // What y-protocols' applyAwarenessUpdate does to the states and their clocks,
@@ -381,7 +388,8 @@ export class Room {
   private stateVector(): Uint8Array {
     if (this.encodedStateVector) return this.encodedStateVector;
     if (this.encodedState && !this.isIntegrated) return (this.encodedStateVector = Y.encodeStateVectorFromUpdate(this.encodedState));
-    return (this.encodedStateVector = this.doc ? Y.encodeStateVector(this.doc) : EMPTY_STATE_VECTOR);
+    const current = this.docStateVector ?? this.doc;
+    return (this.encodedStateVector = current ? Y.encodeStateVector(current) : EMPTY_STATE_VECTOR);
   }
 
   /** What a peer at `stateVector` lacks. */
@@ -394,7 +402,10 @@ export class Room {
   // Yjs's own test for whether a transaction produced an update, read off the
   // transaction it already built, so no update has to be encoded to find out.
   // Or-ed: applying formatted text runs a second, clean-up transaction afterwards.
+  // The state vector it computed is kept for the next `saved`, which would
+  // otherwise walk the document's clients again.
   private readonly onAfterTransaction = (transaction: Y.Transaction): void => {
+    this.docStateVector = transaction.afterState;
     if (transaction.deleteSet.clients.size > 0 || hasNewStructs(transaction.beforeState, transaction.afterState)) {
       this.didLastTransactionChange = true;
     }

@@ -78,7 +78,7 @@ describe('relay sync', () => {
     expect(clients[0]!.text.toString()).toBe('stored before restart');
   });
 
-  it('holds messages that arrive while the room loads and applies them in order afterwards', async () => {
+  it('applies updates sent at once after the socket opens, in order', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const raw = await openRawSocket(teardown, socketUrl(relay, 'queued'));
     const source = new Y.Doc();
@@ -108,6 +108,23 @@ describe('relay sync', () => {
     const expected = alice.doc.getXmlFragment('default').toString();
     await waitUntil(async () => bob.doc.getXmlFragment('default').toString() === expected, { what: 'formatted text at Bob' });
     expect(expected).toContain('<bold>Bold</bold>');
+  });
+
+  it('forwards a step 2 to peers as an update, and an update as it was sent', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const sender = await openRawSocket(teardown, socketUrl(relay, 'forwarding'));
+    const peer = await openRawSocket(teardown, socketUrl(relay, 'forwarding'));
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (update: Uint8Array) => updates.push(update));
+    source.getText('t').insert(0, 'step two');
+    source.getText('t').insert(8, ', then an update');
+    const [stepTwo, update] = updates as [Uint8Array, Uint8Array];
+    sender.send(encode({ type: 'sync-step-2', update: stepTwo }));
+    sender.send(encode({ type: 'update', update }));
+    await waitUntil(() => peer.received.filter((message) => message.type === 'update').length === 2, { what: 'two updates' });
+    expect(peer.received.filter((message) => message.type === 'sync-step-2')).toEqual([]);
+    expect(peer.received.flatMap((message) => (message.type === 'update' ? [[...message.update]] : []))).toEqual([[...stepTwo], [...update]]);
   });
 
   it('forwards and stores an update that arrives before the one it depends on', async () => {
