@@ -6,6 +6,7 @@ import * as Y from 'yjs';
 import { encode, encodeAwarenessUpdate } from '../../lib/protocol';
 import {
   Teardown,
+  appendedText,
   connectClient,
   makeTempDir,
   openRawSocket,
@@ -81,10 +82,7 @@ describe('relay sync', () => {
   it('applies updates sent at once after the socket opens, in order', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const raw = await openRawSocket(teardown, socketUrl(relay, 'queued'));
-    const source = new Y.Doc();
-    const updates: Uint8Array[] = [];
-    source.on('update', (update: Uint8Array) => updates.push(update));
-    for (let i = 0; i < 20; i++) source.getText('t').insert(i, String(i % 10));
+    const { doc: source, updates } = appendedText(Array.from({ length: 20 }, (_, i) => String(i % 10)));
     // Sent immediately after open, before the room has answered anything.
     for (const update of updates) raw.send(encode({ type: 'update', update }));
 
@@ -114,12 +112,7 @@ describe('relay sync', () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const sender = await openRawSocket(teardown, socketUrl(relay, 'forwarding'));
     const peer = await openRawSocket(teardown, socketUrl(relay, 'forwarding'));
-    const source = new Y.Doc();
-    const updates: Uint8Array[] = [];
-    source.on('update', (update: Uint8Array) => updates.push(update));
-    source.getText('t').insert(0, 'step two');
-    source.getText('t').insert(8, ', then an update');
-    const [stepTwo, update] = updates as [Uint8Array, Uint8Array];
+    const [stepTwo, update] = appendedText(['step two', ', then an update']).updates as [Uint8Array, Uint8Array];
     sender.send(encode({ type: 'sync-step-2', update: stepTwo }));
     sender.send(encode({ type: 'update', update }));
     await waitUntil(() => peer.received.filter((message) => message.type === 'update').length === 2, { what: 'two updates' });
@@ -130,12 +123,7 @@ describe('relay sync', () => {
   it('forwards and stores an update that arrives before the one it depends on', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir });
-    const source = new Y.Doc();
-    const updates: Uint8Array[] = [];
-    source.on('update', (update: Uint8Array) => updates.push(update));
-    source.getText('t').insert(0, 'first ');
-    source.getText('t').insert(6, 'second');
-    const [first, second] = updates as [Uint8Array, Uint8Array];
+    const [first, second] = appendedText(['first ', 'second']).updates as [Uint8Array, Uint8Array];
     const reader = connectClient(teardown, relay, 'out-of-order');
     await waitForSync(reader);
     const sender = await openRawSocket(teardown, socketUrl(relay, 'out-of-order'));
