@@ -4,12 +4,14 @@
  * Launchers outside npm scripts (the benchmark, the tests) read them here, so
  * they run the servers as shipped.
  *
- * `--max-semi-space-size=8` halves V8's young generation (16 MiB by default).
- * Each socket's handshake allocates a burst of short-lived objects; with the
- * default, a burst of connections grows the young generation to its maximum and
- * the relay keeps those pages. Measured in `bench/` (S3, RSS per idle
- * connection): 25.3 → 13.9 KB at 2,000 connections, with no CPU cost under load
- * in S1 and S5 (three interleaved pairs each, within the noise).
+ * `--max-semi-space-size=4` caps V8's young generation at a quarter of its
+ * default (16 MiB per semi-space). Each socket's handshake allocates a burst of
+ * short-lived objects; with the default, a burst of connections grows the young
+ * generation to its maximum and the relay keeps those pages. Measured in
+ * `bench/` (S3, RSS per idle connection at 2,000 connections): 25.3 KB with the
+ * default, 16.7-19.8 KB with 8 MiB, 13.8-14.3 KB with 4 MiB (three interleaved
+ * pairs of 8 and 4). CPU under load in those pairs: S1 20.9-25.0% at 8 MiB,
+ * 22.1-25.2% at 4; S5 21.1-22.8% and 20.5-22.2%.
  */
 import { readFileSync } from 'node:fs';
 
