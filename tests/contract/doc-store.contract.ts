@@ -22,7 +22,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
 import { StorageError, type DocStore, type StoredDoc } from '../../collab-server/storage/doc-store';
-import { parseDocId, type DocId } from '../../lib/ids';
+import type { DocId } from '../../lib/ids';
+import { byteArrays, testDocId } from '../helpers/documents';
 
 /** One isolated storage location; `open` may be called again to reopen it. */
 export interface DocStoreHarness {
@@ -67,12 +68,12 @@ export function registerDocStoreContract(
     });
 
     it('[S1] load of an unknown doc is empty', async () => {
-      await store.appendUpdates(toDocId('other'), createEditHistory(1).updates);
-      expect(await store.load(toDocId('unknown'))).toEqual({ linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
+      await store.appendUpdates(testDocId('other'), createEditHistory(1).updates);
+      expect(await store.load(testDocId('unknown'))).toEqual({ linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
     });
 
     it('[S2] appendUpdates returns increasing sequence numbers and load returns the updates in order', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { doc, updates } = createEditHistory(6);
       const batches = [updates.slice(0, 1), updates.slice(1, 3), updates.slice(3)];
       let previousSeq = 0;
@@ -84,34 +85,34 @@ export function registerDocStoreContract(
       }
       const stored = await store.load(docId);
       expect(stored.snapshot).toBeNull();
-      expect(toArrays(stored.updates)).toEqual(toArrays(updates));
+      expect(byteArrays(stored.updates)).toEqual(byteArrays(updates));
       expect(stored.lastSeq).toBe(previousSeq);
       expect(stored.logBytes).toBe(sumBytes(updates));
       expect(rebuildState(stored)).toEqual(Y.encodeStateAsUpdate(doc));
     });
 
     it('[S3] documents are isolated, including ids that prefix each other', async () => {
-      const ids = ['abc', 'abc-x', 'abc_', 'ab', 'a_b', 'a-b'].map(toDocId);
+      const ids = ['abc', 'abc-x', 'abc_', 'ab', 'a_b', 'a-b'].map(testDocId);
       const histories = new Map(ids.map((id, index) => [id, createEditHistory(index + 1, id)]));
       for (const id of ids) await store.appendUpdates(id, historyOf(histories, id).updates);
       for (const id of ids) {
         const stored = await store.load(id);
-        expect(toArrays(stored.updates)).toEqual(toArrays(historyOf(histories, id).updates));
+        expect(byteArrays(stored.updates)).toEqual(byteArrays(historyOf(histories, id).updates));
         expect(stored.logBytes).toBe(sumBytes(historyOf(histories, id).updates));
       }
-      const abc = toDocId('abc');
+      const abc = testDocId('abc');
       const { lastSeq } = await store.load(abc);
       const snapshot = Y.encodeStateAsUpdate(historyOf(histories, abc).doc);
       await store.compact(abc, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: lastSeq });
       for (const id of ids.filter((other) => other !== abc)) {
         const stored = await store.load(id);
         expect(stored.snapshot).toBeNull();
-        expect(toArrays(stored.updates)).toEqual(toArrays(historyOf(histories, id).updates));
+        expect(byteArrays(stored.updates)).toEqual(byteArrays(historyOf(histories, id).updates));
       }
     });
 
     it('[S4] compact replaces updates ≤ throughSeq by the snapshot and keeps later ones', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { updates } = createEditHistory(5);
       const seqs: number[] = [];
       for (const update of updates) seqs.push(await store.appendUpdates(docId, [update]));
@@ -119,17 +120,17 @@ export function registerDocStoreContract(
       const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 3)));
       await store.compact(docId, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: at(seqs, 2) });
       const stored = await store.load(docId);
-      expect(toArrays(stored.snapshot ? [stored.snapshot] : [])).toEqual(toArrays([snapshot]));
+      expect(byteArrays(stored.snapshot ? [stored.snapshot] : [])).toEqual(byteArrays([snapshot]));
       // The state vector comes back as stored, so a load need not decode the snapshot for it.
-      expect(toArrays(stored.snapshotStateVector ? [stored.snapshotStateVector] : [])).toEqual(toArrays([Y.encodeStateVectorFromUpdate(snapshot)]));
-      expect(toArrays(stored.updates)).toEqual(toArrays(updates.slice(3)));
+      expect(byteArrays(stored.snapshotStateVector ? [stored.snapshotStateVector] : [])).toEqual(byteArrays([Y.encodeStateVectorFromUpdate(snapshot)]));
+      expect(byteArrays(stored.updates)).toEqual(byteArrays(updates.slice(3)));
       expect(stored.lastSeq).toBe(at(seqs, 4));
       expect(stored.logBytes).toBe(sumBytes(updates.slice(3)));
       expect(rebuildState(stored)).toEqual(stateBefore);
     });
 
     it('[S4] compact through the last update leaves only the snapshot and keeps lastSeq', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { doc, updates } = createEditHistory(4);
       const lastSeq = await store.appendUpdates(docId, updates);
       const stateBefore = rebuildState(await store.load(docId));
@@ -142,7 +143,7 @@ export function registerDocStoreContract(
     });
 
     it('[S4] a later compact replaces the earlier snapshot', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { doc, updates } = createEditHistory(6);
       const firstSeq = await store.appendUpdates(docId, updates.slice(0, 3));
       const firstSnapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 3)));
@@ -151,13 +152,13 @@ export function registerDocStoreContract(
       const snapshot = Y.encodeStateAsUpdate(doc);
       await store.compact(docId, { snapshot, stateVector: Y.encodeStateVectorFromUpdate(snapshot), throughSeq: secondSeq });
       const stored = await store.load(docId);
-      expect(toArrays(stored.snapshot ? [stored.snapshot] : [])).toEqual(toArrays([snapshot]));
+      expect(byteArrays(stored.snapshot ? [stored.snapshot] : [])).toEqual(byteArrays([snapshot]));
       expect(stored.updates).toHaveLength(0);
       expect(rebuildState(stored)).toEqual(Y.encodeStateAsUpdate(doc));
     });
 
     it('[S5] appendUpdates after compact is replayed on load', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { doc, updates } = createEditHistory(7);
       const compactedSeq = await store.appendUpdates(docId, updates.slice(0, 4));
       const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 4)));
@@ -165,14 +166,14 @@ export function registerDocStoreContract(
       const lastSeq = await store.appendUpdates(docId, updates.slice(4));
       expect(lastSeq).toBeGreaterThanOrEqual(compactedSeq + 3);
       const stored = await store.load(docId);
-      expect(toArrays(stored.updates)).toEqual(toArrays(updates.slice(4)));
+      expect(byteArrays(stored.updates)).toEqual(byteArrays(updates.slice(4)));
       expect(stored.lastSeq).toBe(lastSeq);
       expect(stored.logBytes).toBe(sumBytes(updates.slice(4)));
       expect(rebuildState(stored)).toEqual(Y.encodeStateAsUpdate(doc));
     });
 
     it('[S6] appends issued in the same tick all resolve and load in issue order', async () => {
-      const docIds = [toDocId('left'), toDocId('right')];
+      const docIds = [testDocId('left'), testDocId('right')];
       const histories = docIds.map((docId) => createEditHistory(30, docId));
       // Interleave the two docs and cycle batch sizes 1, 2, 3 (6 per cycle, so 30 splits exactly).
       const appends: { docId: DocId; batch: Uint8Array[] }[] = [];
@@ -191,14 +192,14 @@ export function registerDocStoreContract(
           expect(at(mine, index).seq).toBeGreaterThanOrEqual(at(mine, index - 1).seq + at(mine, index).batch.length);
         }
         const stored = await store.load(docId);
-        expect(toArrays(stored.updates)).toEqual(toArrays(at(histories, which).updates));
+        expect(byteArrays(stored.updates)).toEqual(byteArrays(at(histories, which).updates));
         expect(stored.lastSeq).toBe(at(mine, mine.length - 1).seq);
         expect(rebuildState(stored)).toEqual(Y.encodeStateAsUpdate(at(histories, which).doc));
       }
     });
 
     it('[S7] a closed store rejects load, appendUpdates and compact with StorageError', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { doc, updates } = createEditHistory(1);
       const seq = await store.appendUpdates(docId, updates);
       await store.close();
@@ -209,8 +210,8 @@ export function registerDocStoreContract(
     });
 
     it('[S11] link resets are recorded per document and leave the updates alone', async () => {
-      const docId = toDocId('doc');
-      const other = toDocId('doc-other');
+      const docId = testDocId('doc');
+      const other = testDocId('doc-other');
       const { updates } = createEditHistory(3);
       await store.appendUpdates(docId, updates);
       expect(await store.loadLinksResetAt(docId)).toBe(0);
@@ -219,14 +220,14 @@ export function registerDocStoreContract(
       expect(await store.loadLinksResetAt(other)).toBe(0);
       const loaded = await store.load(docId);
       expect(loaded.linksResetAt).toBe(1_700_000_000_123);
-      expect(toArrays(loaded.updates)).toEqual(toArrays(updates));
+      expect(byteArrays(loaded.updates)).toEqual(byteArrays(updates));
       expect((await store.load(other)).linksResetAt).toBe(0);
       await store.resetLinks(docId, 1_700_000_000_999);
       expect(await store.loadLinksResetAt(docId)).toBe(1_700_000_000_999);
     });
 
     it('[S11] load returns the reset time, the snapshot and the later updates together', async () => {
-      const docId = toDocId('doc');
+      const docId = testDocId('doc');
       const { doc, updates } = createEditHistory(6);
       const compactedSeq = await store.appendUpdates(docId, updates.slice(0, 4));
       const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 4)));
@@ -236,9 +237,9 @@ export function registerDocStoreContract(
       await store.resetLinks(docId, 1_700_000_000_456);
       const loaded = await store.load(docId);
       expect(loaded.linksResetAt).toBe(1_700_000_000_456);
-      expect(toArrays(loaded.snapshot ? [loaded.snapshot] : [])).toEqual(toArrays([snapshot]));
-      expect(toArrays(loaded.snapshotStateVector ? [loaded.snapshotStateVector] : [])).toEqual(toArrays([stateVector]));
-      expect(toArrays(loaded.updates)).toEqual(toArrays(updates.slice(4)));
+      expect(byteArrays(loaded.snapshot ? [loaded.snapshot] : [])).toEqual(byteArrays([snapshot]));
+      expect(byteArrays(loaded.snapshotStateVector ? [loaded.snapshotStateVector] : [])).toEqual(byteArrays([stateVector]));
+      expect(byteArrays(loaded.updates)).toEqual(byteArrays(updates.slice(4)));
       expect(loaded.lastSeq).toBe(lastSeq);
       expect(rebuildState(loaded)).toEqual(Y.encodeStateAsUpdate(doc));
     });
@@ -248,7 +249,7 @@ export function registerDocStoreContract(
 
     describe('persistence', () => {
       it('[S8] data survives close and reopen, including appends still in flight at close', async () => {
-        const docId = toDocId('doc');
+        const docId = testDocId('doc');
         const { doc, updates } = createEditHistory(8);
         const compactedSeq = await store.appendUpdates(docId, updates.slice(0, 3));
         const snapshot = Y.encodeStateAsUpdate(docFromUpdates(updates.slice(0, 3)));
@@ -260,15 +261,15 @@ export function registerDocStoreContract(
         const lastSeq = await inFlight;
         const reopened = await openStore();
         const after = await reopened.load(docId);
-        expect(toArrays(after.snapshot ? [after.snapshot] : [])).toEqual(toArrays([snapshot]));
-        expect(toArrays(after.updates)).toEqual(toArrays(updates.slice(3)));
+        expect(byteArrays(after.snapshot ? [after.snapshot] : [])).toEqual(byteArrays([snapshot]));
+        expect(byteArrays(after.updates)).toEqual(byteArrays(updates.slice(3)));
         expect(after.lastSeq).toBe(lastSeq);
         expect(after.logBytes).toBe(sumBytes(updates.slice(3)));
         expect(rebuildState(after)).toEqual(Y.encodeStateAsUpdate(doc));
       });
 
       it('[S11] a link reset survives reopen', async () => {
-        const docId = toDocId('doc');
+        const docId = testDocId('doc');
         await store.resetLinks(docId, 1_800_000_000_000);
         await store.close();
         const reopened = await openStore();
@@ -277,7 +278,7 @@ export function registerDocStoreContract(
       });
 
       it('[S9] sequence numbers keep increasing after reopen', async () => {
-        const docId = toDocId('doc');
+        const docId = testDocId('doc');
         const { doc, updates } = createEditHistory(4);
         const seqBeforeClose = await store.appendUpdates(docId, updates.slice(0, 2));
         await store.close();
@@ -285,7 +286,7 @@ export function registerDocStoreContract(
         const seqAfterReopen = await reopened.appendUpdates(docId, updates.slice(2));
         expect(seqAfterReopen).toBeGreaterThanOrEqual(seqBeforeClose + 2);
         const stored = await reopened.load(docId);
-        expect(toArrays(stored.updates)).toEqual(toArrays(updates));
+        expect(byteArrays(stored.updates)).toEqual(byteArrays(updates));
         expect(stored.lastSeq).toBe(seqAfterReopen);
         expect(rebuildState(stored)).toEqual(Y.encodeStateAsUpdate(doc));
       });
@@ -294,7 +295,7 @@ export function registerDocStoreContract(
         await expect(harness.open()).rejects.toBeInstanceOf(StorageError);
         await store.close();
         const reopened = await openStore();
-        expect(await reopened.load(toDocId('doc'))).toEqual({ linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
+        expect(await reopened.load(testDocId('doc'))).toEqual({ linksResetAt: 0, snapshot: null, snapshotStateVector: null, updates: [], lastSeq: 0, logBytes: 0 });
       });
     });
   });
@@ -342,16 +343,6 @@ function rebuildState(stored: StoredDoc): Uint8Array {
   return Y.encodeStateAsUpdate(docFromUpdates(stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates));
 }
 
-function toDocId(value: string): DocId {
-  const docId = parseDocId(value);
-  if (!docId) throw new Error(`invalid doc id in test: ${value}`);
-  return docId;
-}
-
-/** Normalizes Buffers and Uint8Array views so byte comparisons ignore the container type. */
-function toArrays(updates: readonly Uint8Array[]): number[][] {
-  return updates.map((update) => Array.from(update));
-}
 
 function sumBytes(updates: readonly Uint8Array[]): number {
   return updates.reduce((sum, update) => sum + update.byteLength, 0);

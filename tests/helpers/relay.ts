@@ -171,16 +171,6 @@ export async function relayHealth(relay: { port: number }): Promise<{ status: st
   return (await response.json()) as { status: string; connections: number; rooms: number };
 }
 
-/** A fresh document whose text `t` gets each of `pieces` appended, one update per piece. */
-export function appendedText(pieces: readonly string[]): { doc: Y.Doc; updates: Uint8Array[] } {
-  const doc = new Y.Doc();
-  const updates: Uint8Array[] = [];
-  doc.on('update', (update: Uint8Array) => updates.push(update));
-  const text = doc.getText('t');
-  for (const piece of pieces) text.insert(text.length, piece);
-  return { doc, updates };
-}
-
 /** A raw WebSocket that records decoded messages and its close event. */
 export interface RawSocket {
   readonly socket: WebSocket;

@@ -10,34 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 
 import type { DocStore } from '../../collab-server/storage/doc-store';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
-import { parseDocId, type DocId } from '../../lib/ids';
+import type { DocId } from '../../lib/ids';
+import { appendedText, byteArrays, testDocId } from '../helpers/documents';
 
 const INTERVAL_MS = 600;
 
-function docId(name: string): DocId {
-  const id = parseDocId(name);
-  if (!id) throw new Error(`bad doc id ${name}`);
-  return id;
-}
-
-function textUpdates(count: number): Uint8Array[] {
-  const doc = new Y.Doc();
-  const updates: Uint8Array[] = [];
-  doc.on('update', (update: Uint8Array) => updates.push(update));
-  for (let i = 0; i < count; i++) doc.getText('t').insert(i, String(i % 10));
-  return updates;
-}
-
-function asBytes(updates: readonly Uint8Array[]): number[][] {
-  return updates.map((update) => [...update]);
-}
-
 async function loadedBytes(store: DocStore, doc: DocId): Promise<number[][]> {
-  return asBytes((await store.load(doc)).updates);
+  return byteArrays((await store.load(doc)).updates);
 }
 
 /** Resolves with how long `promise` took, in ms from `since`. */
@@ -61,8 +43,8 @@ describe('LevelDB group commit', () => {
   });
 
   it('syncs a lone append at once, then holds the next appends until the interval has passed', async () => {
-    const doc = docId('group-commit');
-    const [first, second, third] = textUpdates(3);
+    const doc = testDocId('group-commit');
+    const [first, second, third] = appendedText(['0', '1', '2']).updates;
 
     const firstStarted = performance.now();
     expect(await settledAfter(store.appendUpdates(doc, [first!]), firstStarted)).toBeLessThan(INTERVAL_MS / 2);
@@ -70,19 +52,19 @@ describe('LevelDB group commit', () => {
     const laterStarted = performance.now();
     const [secondMs, thirdMs] = await Promise.all([
       settledAfter(store.appendUpdates(doc, [second!]), laterStarted),
-      settledAfter(store.appendUpdates(docId('other-doc'), [third!]), laterStarted),
+      settledAfter(store.appendUpdates(testDocId('other-doc'), [third!]), laterStarted),
     ]);
     // Both waited for the interval that began with the first commit, and shared one batch.
     const sinceFirstCommit = laterStarted - firstStarted;
     expect(secondMs + sinceFirstCommit).toBeGreaterThanOrEqual(INTERVAL_MS - 5);
     expect(Math.abs(secondMs - thirdMs)).toBeLessThan(INTERVAL_MS / 4);
 
-    expect(await loadedBytes(store, doc)).toEqual(asBytes([first!, second!]));
+    expect(await loadedBytes(store, doc)).toEqual(byteArrays([first!, second!]));
   });
 
   it('writes waiting appends at close without waiting out the interval', async () => {
-    const doc = docId('closing');
-    const [first, second] = textUpdates(2);
+    const doc = testDocId('closing');
+    const [first, second] = appendedText(['0', '1']).updates;
     await store.appendUpdates(doc, [first!]);
 
     const appended = store.appendUpdates(doc, [second!]);
@@ -92,6 +74,6 @@ describe('LevelDB group commit', () => {
     await appended;
 
     store = await openLevelStore({ dir, minCommitIntervalMs: INTERVAL_MS });
-    expect(await loadedBytes(store, doc)).toEqual(asBytes([first!, second!]));
+    expect(await loadedBytes(store, doc)).toEqual(byteArrays([first!, second!]));
   });
 });

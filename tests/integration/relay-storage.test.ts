@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
 import { openLevelStore } from '../../collab-server/storage/leveldb';
-import { parseDocId, type DocId } from '../../lib/ids';
 import {
   Teardown,
   connectClient,
@@ -15,21 +14,16 @@ import {
   waitForSync,
   waitUntil,
 } from '../helpers/relay';
+import { testDocId } from '../helpers/documents';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
-
-function docId(value: string): DocId {
-  const id = parseDocId(value);
-  if (!id) throw new Error(`bad doc id ${value}`);
-  return id;
-}
 
 /** Reads a document straight from the LevelDB files (the relay must be closed). */
 async function readStored(dataDir: string, id: string) {
   const store = await openLevelStore({ dir: join(dataDir, 'leveldb') });
   try {
-    const stored = await store.load(docId(id));
+    const stored = await store.load(testDocId(id));
     const doc = new Y.Doc();
     if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
     for (const update of stored.updates) Y.applyUpdate(doc, update);
@@ -120,7 +114,7 @@ describe('relay storage', () => {
     source.on('update', (update: Uint8Array) => updates.push(update));
     for (let i = 0; i < 300; i++) source.getText('t').insert(0, `${i % 10}`);
     const store = await openLevelStore({ dir: join(dataDir, 'leveldb') });
-    await store.appendUpdates(docId('crashed'), updates);
+    await store.appendUpdates(testDocId('crashed'), updates);
     await store.close();
 
     const relay = await startRelay(teardown, { dataDir, compactAfterUpdates: 100 });

@@ -6,7 +6,6 @@ import * as Y from 'yjs';
 import { encode, encodeAwarenessUpdate } from '../../lib/protocol';
 import {
   Teardown,
-  appendedText,
   connectClient,
   makeTempDir,
   openRawSocket,
@@ -16,6 +15,7 @@ import {
   waitForSync,
   waitUntil,
 } from '../helpers/relay';
+import { appendedText } from '../helpers/documents';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
