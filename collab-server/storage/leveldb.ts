@@ -157,7 +157,6 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
           snapshotSeq = decoding.readVarUint(decoder);
           snapshotStateVector = decoding.readVarUint8Array(decoder);
           snapshot = decoding.readTailAsUint8Array(decoder);
-          await whole.close();
           // The log is read by a new iterator that starts after the keys the snapshot
           // folded in: reading on would step over each of their tombstones, and so may
           // a seek (classic-level falls back to scanning back from the end).
