@@ -28,7 +28,6 @@ export interface ConnectionLimits {
 /** Options of `Connection`. */
 export interface ConnectionOptions {
   readonly id: ConnectionId;
-  readonly docId: DocId;
   /** What the link that opened this socket allows. */
   readonly role: Role;
   /** When that link was issued (ms); a reset after it ends the session. */
@@ -43,14 +42,13 @@ export interface ConnectionOptions {
   /** The relay's logger; the connection binds its own ids. */
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
-  /** Called once, after the socket closed and the room (if any) was left. */
+  /** Called once, after the socket closed and the room was left. */
   readonly onClosed: (connection: Connection) => void;
 }
 
 /** One client socket in one room. */
 export class Connection implements RoomPeer {
   readonly id: ConnectionId;
-  readonly docId: DocId;
   readonly role: Role;
   readonly issuedAt: number;
   readonly wantsSavedAcks: boolean;
@@ -66,7 +64,6 @@ export class Connection implements RoomPeer {
   constructor(options: ConnectionOptions) {
     this.options = options;
     this.id = options.id;
-    this.docId = options.docId;
     this.role = options.role;
     this.issuedAt = options.issuedAt;
     this.wantsSavedAcks = options.wantsSavedAcks;
@@ -79,6 +76,11 @@ export class Connection implements RoomPeer {
     });
     this.socket.on('error', (error) => this.onSocketError(error));
     this.socket.on('close', () => this.onSocketClose());
+  }
+
+  /** The document this connection edits or views: its room's. */
+  get docId(): DocId {
+    return this.room.docId;
   }
 
   /** This connection's logger (doc and connection ids bound), made on first use: most connections never log. */

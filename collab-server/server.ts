@@ -173,7 +173,6 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       const id = toConnectionId(`c${nextConnectionNumber.toString(36)}`);
       const connection = new Connection({
         id,
-        docId: room.docId,
         role: claims.role,
         issuedAt: claims.issuedAt,
         socket: ws,
