@@ -131,7 +131,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
       return make(child, 'hocuspocus', kind === 'hocuspocus-sqlite', () => base);
     }
     case 'raw-ws': {
-      const child = await launch(['--import', 'tsx', 'bench/servers/raw-broadcaster.ts'], { PORT: String(port) });
+      const child = await launch([...(process.env.BENCH_RAW_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'bench/servers/raw-broadcaster.ts'], { PORT: String(port) });
       return make(child, 'raw', false, (room) => `${base}/${room}`);
     }
   }
