@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { parseDocId } from '../lib/ids';
 import { signToken } from '../lib/tokens.server';
-import { serverNodeFlags } from '../scripts/server-node-flags';
+import { serverNodeFlags, splitFlags } from '../scripts/server-node-flags';
 import type { WireProtocol } from './wire';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -99,7 +99,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
   });
   switch (kind) {
     case 'inkwell': {
-      const child = await launch([...serverNodeFlags(), ...(process.env.BENCH_RELAY_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server/main.js'], {
+      const child = await launch([...serverNodeFlags(), ...splitFlags(process.env.BENCH_RELAY_FLAGS), 'dist/server/main.js'], {
         COLLAB_PORT: String(port),
         COLLAB_DATA_DIR: dataDir,
         COLLAB_SECRET: BENCH_SECRET,
@@ -131,7 +131,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
       return make(child, 'hocuspocus', kind === 'hocuspocus-sqlite', () => base);
     }
     case 'raw-ws': {
-      const child = await launch([...(process.env.BENCH_RAW_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'bench/servers/raw-broadcaster.ts'], { PORT: String(port) });
+      const child = await launch([...splitFlags(process.env.BENCH_RAW_FLAGS), '--import', 'tsx', 'bench/servers/raw-broadcaster.ts'], { PORT: String(port) });
       return make(child, 'raw', false, (room) => `${base}/${room}`);
     }
   }

@@ -21,5 +21,10 @@ export function serverNodeFlags(): string[] {
   };
   const flags = packageJson.config?.serverNodeFlags;
   if (typeof flags !== 'string') throw new Error('package.json has no config.serverNodeFlags');
-  return flags.split(' ').filter(Boolean);
+  return splitFlags(flags);
+}
+
+/** Node flags written as one space-separated string (package.json, an environment variable), as arguments. */
+export function splitFlags(flags: string | undefined): string[] {
+  return (flags ?? '').split(' ').filter(Boolean);
 }
