@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const app = await startApp({ dataDir });
   const browser = await chromium.launch({ executablePath: chromiumExecutablePath(), args: CHROMIUM_ARGS });
   try {
-    const created = await fetch(`${app.baseUrl}/collab/api/documents`, { method: 'POST' });
+    const created = await fetch(`${app.baseUrl}/collab/api/documents`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     const { docId, token } = (await created.json()) as { docId: string; token: string };
     const pages = [];
     for (const name of ['Typist', 'Watcher']) {

@@ -10,7 +10,7 @@ import { serverNodeFlags, splitFlags } from '../scripts/server-node-flags';
 import type { WireProtocol } from './wire';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCH_SECRET = 'bench-secret-of-at-least-thirty-two-characters';
+const BENCH_SECRET = 'zJhfwgL4koM-SORpuEIEtoJKnptEzCxA95FNM6B6g6A';
 
 /** The servers measured, in the order they are interleaved. */
 export const SERVER_KINDS = ['inkwell', 'y-ws-memory', 'y-ws-leveldb', 'hocuspocus-memory', 'hocuspocus-sqlite', 'raw-ws'] as const;
@@ -107,7 +107,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
         COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
         LOG_LEVEL: 'warn',
       });
-      const key = new Uint8Array(Buffer.from(BENCH_SECRET));
+      const key = new Uint8Array(Buffer.from(BENCH_SECRET, 'base64url'));
       return make(child, 'y-websocket', true, (room) => {
         const docId = parseDocId(room);
         if (!docId) throw new Error(`bad room ${room}`);

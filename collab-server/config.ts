@@ -4,9 +4,15 @@
  */
 import { z } from 'zod';
 
+import { isValidCidr } from './client-address';
+import { SECRET_BYTES } from './secret';
 import { RELAY_DEFAULTS, type RelayConfig } from './server';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const SECRET_RULE = `must be the base64url encoding of at least ${SECRET_BYTES} random bytes; \`npm run secret\` prints one`;
+// 32 random bytes hold about 30 distinct values; a key with few is a pattern, not a secret.
+const MIN_DISTINCT_SECRET_BYTES = 16;
 
 const ENV_SCHEMA = z.object({
   COLLAB_HOST: z.string().trim().min(1).default(RELAY_DEFAULTS.host),
@@ -18,7 +24,13 @@ const ENV_SCHEMA = z.object({
   COLLAB_COMPACT_UPDATES: integer(1, 10_000_000).default(RELAY_DEFAULTS.compactAfterUpdates),
   COLLAB_COMPACT_BYTES: integer(1, 2 ** 40).default(RELAY_DEFAULTS.compactAfterBytes),
   COLLAB_MAX_BUFFERED_BYTES: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.maxBufferedBytes),
-  COLLAB_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  COLLAB_SECRET: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, SECRET_RULE)
+    .transform((value) => new Uint8Array(Buffer.from(value, 'base64url')))
+    .refine((key) => key.length >= SECRET_BYTES && new Set(key).size >= MIN_DISTINCT_SECRET_BYTES, SECRET_RULE)
+    .optional(),
   COLLAB_ALLOWED_ORIGINS: z
     .string()
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
@@ -26,6 +38,12 @@ const ENV_SCHEMA = z.object({
     .default([]),
   COLLAB_MAX_CONNECTIONS_PER_IP: integer(1, 1_000_000).default(RELAY_DEFAULTS.maxConnectionsPerIp),
   COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE: integer(1, 1_000_000).default(RELAY_DEFAULTS.maxConnectAttemptsPerMinute),
+  COLLAB_MAX_API_REQUESTS_PER_MINUTE: integer(1, 1_000_000).default(RELAY_DEFAULTS.maxApiRequestsPerMinute),
+  COLLAB_TRUSTED_PROXIES: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isValidCidr, 'must be IP addresses or CIDR blocks, e.g. 10.0.0.0/8,::1')))
+    .default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -82,5 +100,6 @@ export function relayTunablesFromEnv(env: RelayEnv) {
     maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
     maxConnectionsPerIp: env.COLLAB_MAX_CONNECTIONS_PER_IP,
     maxConnectAttemptsPerMinute: env.COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE,
+    maxApiRequestsPerMinute: env.COLLAB_MAX_API_REQUESTS_PER_MINUTE,
   } satisfies Partial<RelayConfig>;
 }

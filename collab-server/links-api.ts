@@ -2,21 +2,32 @@
  * The small HTTP API behind share links, next to the relay because the relay
  * owns the signing key and each document's link state:
  *
- *   POST <prefix>/api/documents      {}                 → 201 { docId, token }   (a new doc, editor link)
- *   POST <prefix>/api/links          { docId, token }   → 200 { role, editorToken?, viewerToken }
- *   POST <prefix>/api/links/reset    { docId, token }   → 200 { editorToken, viewerToken }   (editors only)
+ *   POST <prefix>/api/documents      {}                 → 201 { docId, token }          (a new doc, owner link)
+ *   POST <prefix>/api/links          { docId, token }   → 200 { role, ownerToken?, editorToken?, viewerToken }
+ *   POST <prefix>/api/links/reset    { docId, token }   → 200 { ownerToken, editorToken, viewerToken }   (owners only)
  *   POST <prefix>/api/links/check    { docId, token }   → 200 { ok, reason?, role? }
  *
  * Tokens travel in request bodies, never in URLs, so no access log records them.
+ * Only `Content-Type: application/json` is accepted: a browser sends that type
+ * cross-site only after a CORS preflight, which this API never grants, so no
+ * other site can make a visitor's browser spend the visitor's budget.
+ *
+ * Minting and resetting the links of one document run one at a time, on a
+ * clock that never goes back: a token minted before a reset is issued no later
+ * than the reset time and so is void, whatever the order the requests finish in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { newDocumentId } from '../lib/collab/new-document-id';
 import { parseDocId, type DocId } from '../lib/ids';
-import { verifyToken, type Role, type TokenCheck } from '../lib/tokens';
+import { ROLES, type Role } from '../lib/roles';
+import { verifyToken, type TokenCheck } from '../lib/tokens';
 import { signToken } from '../lib/tokens.server';
-import type { AbuseLimits } from './abuse-limits';
+import type { ClientKeyResolver } from './client-address';
+import { KeyedLock } from './keyed-lock';
+import type { KeyedRateLimiter } from './abuse-limits';
 import type { Logger } from './logger';
+import { JSON_RESPONSE_HEADERS } from './response-headers';
 import type { DocStore } from './storage/doc-store';
 
 const MAX_BODY_BYTES = 8 * 1024;
@@ -27,7 +38,9 @@ export interface LinksApiOptions {
   readonly key: Uint8Array;
   readonly pathPrefix: string;
   readonly logger: Logger;
-  readonly limits: AbuseLimits;
+  /** This API's own per-client budget, apart from the upgrades'. */
+  readonly limiter: KeyedRateLimiter;
+  readonly clientKeyOf: ClientKeyResolver;
   /** Called once storage holds a reset of `docId`'s links at `resetAt`: links issued until then are void. */
   readonly onLinksReset: (docId: DocId, resetAt: number) => void;
 }
@@ -42,59 +55,58 @@ class HttpError extends Error {
   }
 }
 
+type Route = (body: unknown) => Promise<{ status: number; body: unknown }>;
+
 /** Builds the request handler; `handle` returns false for paths it does not own. */
 export function createLinksApi(options: LinksApiOptions): {
   handle(request: IncomingMessage, response: ServerResponse, path: string): boolean;
 } {
-  const { store, key, pathPrefix, logger, limits } = options;
+  const { store, key, pathPrefix, logger, limiter, clientKeyOf } = options;
+  const docLocks = new KeyedLock<DocId>();
+  const clock = monotonicClock();
 
   const mint = (docId: DocId, role: Role, issuedAt: number): string => signToken({ key, docId, role, issuedAt });
 
-  // Tokens minted now must postdate the last reset, even if the clock is coarse.
-  const issueTime = async (docId: DocId): Promise<number> => Math.max(Date.now(), (await store.loadLinksResetAt(docId)) + 1);
+  const mintAll = (docId: DocId, roles: readonly Role[], issuedAt: number): Partial<Record<`${Role}Token`, string>> =>
+    Object.fromEntries(roles.map((role) => [`${role}Token`, mint(docId, role, issuedAt)]));
 
-  const checkToken = async (body: unknown): Promise<{ docId: DocId; check: TokenCheck }> => {
-    const { docId: rawDocId, token } = (body ?? {}) as { docId?: unknown; token?: unknown };
-    const docId = parseDocId(rawDocId);
-    if (!docId) throw new HttpError(400, 'docId is missing or invalid');
-    if (typeof token !== 'string') throw new HttpError(401, 'token is missing');
+  // Checked inside the document's lock, so a reset queued before cannot be missed.
+  const requireValid = async (docId: DocId, token: string): Promise<{ role: Role; linksResetAt: number }> => {
     const linksResetAt = await store.loadLinksResetAt(docId);
-    return { docId, check: verifyToken(token, { key, docId, linksResetAt }) };
-  };
-
-  const requireValid = async (body: unknown): Promise<{ docId: DocId; role: Role }> => {
-    const { docId, check } = await checkToken(body);
+    const check = verifyToken(token, { key, docId, linksResetAt });
     if (!check.ok) throw new HttpError(check.reason === 'wrong-document' ? 403 : 401, check.reason);
-    return { docId, role: check.claims.role };
+    return { role: check.claims.role, linksResetAt };
   };
 
-  const routes: Record<string, (body: unknown) => Promise<{ status: number; body: unknown }>> = {
+  const routes: Record<string, Route> = {
     '/api/documents': async () => {
       const docId = parseDocId(newDocumentId());
       if (!docId) throw new Error('generated an invalid document id');
-      return { status: 201, body: { docId, token: mint(docId, 'editor', await issueTime(docId)) } };
+      return { status: 201, body: { docId, token: mint(docId, 'owner', clock.now()) } };
     },
     '/api/links': async (body) => {
-      const { docId, role } = await requireValid(body);
-      const issuedAt = await issueTime(docId);
-      const editorToken = role === 'editor' ? mint(docId, 'editor', issuedAt) : undefined;
-      return { status: 200, body: { role, editorToken, viewerToken: mint(docId, 'viewer', issuedAt) } };
+      const { docId, token } = parseTokenBody(body);
+      return docLocks.run(docId, async () => {
+        const { role, linksResetAt } = await requireValid(docId, token);
+        const issuedAt = Math.max(clock.now(), linksResetAt + 1);
+        return { status: 200, body: { role, ...mintAll(docId, ROLES[role].mayShare, issuedAt) } };
+      });
     },
     '/api/links/reset': async (body) => {
-      const { docId, role } = await requireValid(body);
-      if (role !== 'editor') throw new HttpError(403, 'only editors can reset links');
-      const resetAt = await issueTime(docId);
-      await store.resetLinks(docId, resetAt);
+      const { docId, token } = parseTokenBody(body);
+      const resetAt = await docLocks.run(docId, async () => {
+        const { role, linksResetAt } = await requireValid(docId, token);
+        if (!ROLES[role].canResetLinks) throw new HttpError(403, 'only the owner can reset links');
+        // Not before any token minted so far (the clock never goes back), and never back in time.
+        return store.resetLinks(docId, Math.max(clock.now(), linksResetAt + 1));
+      });
       options.onLinksReset(docId, resetAt);
       logger.info({ docId }, 'share links reset');
-      const issuedAt = resetAt + 1;
-      return {
-        status: 200,
-        body: { editorToken: mint(docId, 'editor', issuedAt), viewerToken: mint(docId, 'viewer', issuedAt) },
-      };
+      return { status: 200, body: mintAll(docId, ROLES.owner.mayShare, resetAt + 1) };
     },
     '/api/links/check': async (body) => {
-      const { check } = await checkToken(body);
+      const { docId, token } = parseTokenBody(body);
+      const check: TokenCheck = verifyToken(token, { key, docId, linksResetAt: await store.loadLinksResetAt(docId) });
       return { status: 200, body: check.ok ? { ok: true, role: check.claims.role } : { ok: false, reason: check.reason } };
     },
   };
@@ -105,14 +117,18 @@ export function createLinksApi(options: LinksApiOptions): {
       const route = routes[path.slice(pathPrefix.length)];
       if (!route) return false;
       const reply = (status: number, body: unknown): void => {
-        response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        response.writeHead(status, { ...JSON_RESPONSE_HEADERS, 'Cache-Control': 'no-store' });
         response.end(JSON.stringify(body));
       };
       if (request.method !== 'POST') {
         reply(405, { error: 'use POST' });
         return true;
       }
-      if (!limits.tryAttempt(request.socket.remoteAddress ?? 'unknown')) {
+      if (!isJsonContentType(request.headers['content-type'])) {
+        reply(415, { error: 'send Content-Type: application/json' });
+        return true;
+      }
+      if (!limiter.tryTake(clientKeyOf(request))) {
         reply(429, { error: 'too many requests' });
         return true;
       }
@@ -131,6 +147,31 @@ export function createLinksApi(options: LinksApiOptions): {
   };
 }
 
+function parseTokenBody(body: unknown): { docId: DocId; token: string } {
+  const { docId: rawDocId, token } = (body ?? {}) as { docId?: unknown; token?: unknown };
+  const docId = parseDocId(rawDocId);
+  if (!docId) throw new HttpError(400, 'docId is missing or invalid');
+  if (typeof token !== 'string' || token.length === 0) throw new HttpError(401, 'token is missing');
+  return { docId, token };
+}
+
+/** `application/json`, with or without parameters such as `charset=utf-8`. */
+function isJsonContentType(header: string | undefined): boolean {
+  return header?.split(';')[0]?.trim().toLowerCase() === 'application/json';
+}
+
+// Milliseconds since the epoch, never less than any value it returned before,
+// so a reset cannot be dated before a token this process already minted.
+function monotonicClock(): { now(): number } {
+  let last = 0;
+  return {
+    now() {
+      last = Math.max(last, Date.now());
+      return last;
+    },
+  };
+}
+
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -141,7 +182,7 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   }
   if (size === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(Buffer.from(Buffer.concat(chunks)).toString('utf8')) as unknown;
   } catch {
     throw new HttpError(400, 'body is not JSON');
   }

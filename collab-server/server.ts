@@ -12,7 +12,8 @@ import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
 import { CLOSE_CODES } from '../lib/protocol';
 import { Connection } from './connection';
 import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
-import { AbuseLimits } from './abuse-limits';
+import { KeyedRateLimiter, OpenSocketCounter, isOriginAllowed } from './abuse-limits';
+import { createClientKeyResolver } from './client-address';
 import { createLinksApi } from './links-api';
 import { createSilentLogger, type Logger } from './logger';
 import { createRelayMetrics, type RelayMetrics } from './metrics';
@@ -32,6 +33,7 @@ export const RELAY_DEFAULTS = {
   compactAfterBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
   maxConnectAttemptsPerMinute: 120,
+  maxApiRequestsPerMinute: 120,
   maxConnectionsPerIp: 50,
 } as const;
 
@@ -45,6 +47,8 @@ export interface CreateRelayOptions extends Partial<RelayConfig> {
   readonly secret: Uint8Array;
   /** Browser origins allowed to connect; empty or absent: the request's own origin only. */
   readonly allowedOrigins?: readonly string[];
+  /** Proxies (IPs or CIDRs) whose `X-Forwarded-For` names the client; empty or absent: none. */
+  readonly trustedProxies?: readonly string[];
   readonly logger?: Logger;
 }
 
@@ -105,11 +109,11 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   let nextConnectionNumber = 0;
   let isClosing = false;
 
-  const limits = new AbuseLimits({
-    maxConnectAttemptsPerMinute: config.maxConnectAttemptsPerMinute,
-    maxConnectionsPerIp: config.maxConnectionsPerIp,
-    allowedOrigins: options.allowedOrigins ?? [],
-  });
+  const allowedOrigins = options.allowedOrigins ?? [];
+  const clientKeyOf = createClientKeyResolver(options.trustedProxies ?? []);
+  const upgradeLimiter = new KeyedRateLimiter(config.maxConnectAttemptsPerMinute);
+  const apiLimiter = new KeyedRateLimiter(config.maxApiRequestsPerMinute);
+  const openSockets = new OpenSocketCounter(config.maxConnectionsPerIp);
 
   const refuseUpgrade = (socket: Duplex, status: UpgradeRefusalStatus, reason?: string): void => {
     metrics.upgradesRefused.inc({ status: String(status) });
@@ -128,10 +132,14 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     const docId = docIdFromPath(url.pathname, config.pathPrefix);
     if (docId === 'no-match') return refuseUpgrade(socket, 404);
     if (docId === null) return refuseUpgrade(socket, 400);
-    if (!limits.isOriginAllowed(request)) return refuseUpgrade(socket, 403, 'origin not allowed');
-    const ip = request.socket.remoteAddress ?? 'unknown';
-    if (!limits.tryAttempt(ip)) return refuseUpgrade(socket, 429, 'too many connection attempts');
-    if (!limits.hasRoomFor(ip)) return refuseUpgrade(socket, 429, 'too many connections');
+    if (!isOriginAllowed(request, allowedOrigins)) return refuseUpgrade(socket, 403, 'origin not allowed');
+    const clientKey = clientKeyOf(request);
+    if (!upgradeLimiter.tryTake(clientKey)) return refuseUpgrade(socket, 429, 'too many connection attempts');
+    // The slot follows the TCP socket: given back when it closes, whether the upgrade is
+    // refused here, rejected by ws's own handshake checks, or the WebSocket ends later.
+    const releaseSlot = openSockets.tryAcquire(clientKey);
+    if (!releaseSlot) return refuseUpgrade(socket, 429, 'too many connections');
+    socket.once('close', releaseSlot);
     // The signature is checked before anything is read: a forged link costs no storage read.
     const check = verifyToken(url.searchParams.get('token'), { key: options.secret, docId });
     if (!check.ok) return refuseUpgrade(socket, TOKEN_REFUSAL_STATUS[check.reason], check.reason);
@@ -144,7 +152,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         if (isClosing) refuseUpgrade(socket, 503);
         else if (isVoidedByReset(claims, room.linksResetAt)) refuseUpgrade(socket, TOKEN_REFUSAL_STATUS.reset, 'reset');
         // The client may have given up while the document loaded (ws makes the same check).
-        else if (socket.readable && socket.writable) accept({ request, socket, head, room, claims, ip, wantsSavedAcks });
+        else if (socket.readable && socket.writable) accept({ request, socket, head, room, claims, wantsSavedAcks });
         // Unless a peer joined just now, this starts the grace period after which an empty room unloads.
         rooms.release(room);
       },
@@ -161,11 +169,9 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     head: Buffer;
     room: Room;
     claims: TokenClaims;
-    ip: string;
     wantsSavedAcks: boolean;
   }): void => {
-    const { request, socket, head, room, claims, ip, wantsSavedAcks } = upgrade;
-    limits.opened(ip);
+    const { request, socket, head, room, claims, wantsSavedAcks } = upgrade;
     // From here on ws handles the socket's errors.
     socket.off('error', destroyOnError);
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -183,7 +189,6 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         logger,
         metrics,
         onClosed: (closed) => {
-          limits.closed(ip);
           connections.delete(closed);
           metrics.connections.dec();
           rooms.release(closed.room);
@@ -228,7 +233,8 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     key: options.secret,
     pathPrefix: config.pathPrefix,
     logger,
-    limits,
+    limiter: apiLimiter,
+    clientKeyOf,
     // A reset voids older links for the next upgrade, and ends their live sessions at once.
     onLinksReset: (docId, resetAt) => {
       rooms.noteLinksReset(docId, resetAt);
@@ -241,7 +247,8 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   });
 
   const heartbeat = setInterval(() => {
-    limits.prune();
+    upgradeLimiter.prune();
+    apiLimiter.prune();
     for (const connection of connections) {
       if (connection.missedPongs >= 2) connection.terminate('missed two heartbeats');
       else connection.ping();

@@ -1,5 +1,5 @@
 /**
- * `npm run share -- <docId> --role viewer|editor [--json]`: prints a working
+ * `npm run share -- <docId> --role owner|editor|viewer [--json]`: prints a working
  * share link for a document, signed with the same secret as the relay
  * (COLLAB_SECRET, or the secret file in COLLAB_DATA_DIR). Base URL: PUBLIC_URL.
  */
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   if (!publicUrl.success) fail(`PUBLIC_URL=${JSON.stringify(process.env.PUBLIC_URL)}: must be an http(s) URL`);
 
   const dataDir = resolve(env.COLLAB_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
   // Issued now: after any earlier reset of this document's links, so it works until the next one.
   const token = signToken({ key, docId, role, issuedAt: Date.now() });

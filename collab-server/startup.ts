@@ -7,6 +7,8 @@ import { loadOrCreateSecret } from './secret';
 import type { CreateRelayOptions } from './server';
 import { openLevelStore } from './storage/leveldb';
 
+const PRIVATE_DIR_MODE = 0o700;
+
 /** Parses the environment, or prints the error (naming the variable) and exits 1. */
 export function parseEnvOrExit<T>(parse: (env: NodeJS.ProcessEnv) => T, label: string): T {
   try {
@@ -21,11 +23,20 @@ export function parseEnvOrExit<T>(parse: (env: NodeJS.ProcessEnv) => T, label: s
 /** Opens the data dir (LevelDB and the signing secret) and gathers the relay options the environment sets. */
 export async function openRelayDataDir(env: RelayEnv): Promise<{ dataDir: string; relayOptions: CreateRelayOptions }> {
   const dataDir = resolve(env.COLLAB_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  // Owner-only: the data dir holds every document and, unless COLLAB_SECRET is set, the signing secret.
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const secret = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
-  const store = await openLevelStore({ dir: `${dataDir}/leveldb` });
+  const levelDir = `${dataDir}/leveldb`;
+  mkdirSync(levelDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const store = await openLevelStore({ dir: levelDir });
   return {
     dataDir,
-    relayOptions: { store, secret, allowedOrigins: env.COLLAB_ALLOWED_ORIGINS, ...relayTunablesFromEnv(env) },
+    relayOptions: {
+      store,
+      secret,
+      allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
+      trustedProxies: env.COLLAB_TRUSTED_PROXIES,
+      ...relayTunablesFromEnv(env),
+    },
   };
 }

@@ -18,6 +18,7 @@ import { applyTextChange } from '../lib/collab/title-diff';
 import { useAwarenessUsers, useCollabSession, useSessionState, useYText } from '../lib/collab/use-collab-session';
 import { useIdentity } from '../lib/collab/use-identity';
 import { useShareToken } from '../lib/collab/use-share-token';
+import { ROLES } from '../lib/roles';
 import { ConnectionBadge } from './ConnectionBadge';
 import { IdentityEditor } from './IdentityEditor';
 import { PresenceAvatars } from './PresenceAvatars';
@@ -31,7 +32,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
   const { token, replaceToken } = useShareToken(docId);
   const session = useCollabSession(docId, token ?? null);
   const role = (token && roleOfToken(token)) || 'viewer';
-  const canEdit = role === 'editor';
+  const { canEdit, canResetLinks } = ROLES[role];
   const { identity, needsAsking, save } = useIdentity();
   const state = useSessionState(session);
   const users = useAwarenessUsers(session, identity, role);
@@ -90,7 +91,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
         <PresenceAvatars users={users} />
         {identity && <IdentityEditor identity={identity} isOpenInitially={needsAsking} onSave={save} />}
         {token && session && (
-          <ShareDialog docId={docId} token={token} canReset={canEdit} session={session} onTokenReplaced={replaceToken} />
+          <ShareDialog docId={docId} token={token} canReset={canResetLinks} session={session} onTokenReplaced={replaceToken} />
         )}
       </header>
       {session && identity && state.isLocalReady ? (

@@ -1,16 +1,25 @@
 'use client';
 
-/** Share: the editor and viewer links, each with a copy button, and "Reset links" for editors. */
-import { useState } from 'react';
+/** Share: the links this person may hand out, each with a copy button, and "Reset links" for the owner. */
+import { useEffect, useRef, useState } from 'react';
 
 import type { CollabSession } from '../lib/collab/collab-session';
-import { fetchShareTokens, resetShareLinks } from '../lib/collab/links-client';
+import { fetchShareTokens, resetShareLinks, type ShareTokens } from '../lib/collab/links-client';
 import { rememberDocument } from '../lib/collab/recent-documents';
 import { documentLink } from '../lib/collab/share-token';
 
 interface ShareLinks {
+  readonly owner?: string;
   readonly editor?: string;
   readonly viewer: string;
+}
+
+function linksOf(docId: string, tokens: ShareTokens): ShareLinks {
+  return {
+    viewer: documentLink(docId, tokens.viewerToken),
+    ...(tokens.editorToken ? { editor: documentLink(docId, tokens.editorToken) } : {}),
+    ...(tokens.ownerToken ? { owner: documentLink(docId, tokens.ownerToken) } : {}),
+  };
 }
 
 export function ShareDialog(props: {
@@ -25,6 +34,14 @@ export function ShareDialog(props: {
   const [links, setLinks] = useState<ShareLinks | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [isBusy, setIsBusy] = useState(false);
+  // The token this dialog itself installed by resetting: its links are already shown.
+  const tokenFromReset = useRef<string | null>(null);
+  useEffect(() => {
+    if (token === tokenFromReset.current) return;
+    // Another link of this document was opened in the tab: what the dialog shows belongs to the old one.
+    setIsOpen(false);
+    setLinks(null);
+  }, [token]);
 
   const flash = (text: string): void => {
     setMessage(text);
@@ -35,11 +52,7 @@ export function ShareDialog(props: {
     setIsOpen(true);
     setIsBusy(true);
     try {
-      const tokens = await fetchShareTokens(docId, token);
-      setLinks({
-        viewer: documentLink(docId, tokens.viewerToken),
-        ...(tokens.editorToken ? { editor: documentLink(docId, tokens.editorToken) } : {}),
-      });
+      setLinks(linksOf(docId, await fetchShareTokens(docId, token)));
     } catch {
       setMessage('Could not load the links. Are you offline?');
     } finally {
@@ -62,9 +75,10 @@ export function ShareDialog(props: {
     props.session.expectLinkReset();
     try {
       const tokens = await resetShareLinks(docId, token);
-      rememberDocument(docId, props.session.doc.getText('title').toString(), tokens.editorToken);
-      props.onTokenReplaced(tokens.editorToken);
-      setLinks({ editor: documentLink(docId, tokens.editorToken), viewer: documentLink(docId, tokens.viewerToken) });
+      rememberDocument(docId, props.session.doc.getText('title').toString(), tokens.ownerToken);
+      tokenFromReset.current = tokens.ownerToken;
+      props.onTokenReplaced(tokens.ownerToken);
+      setLinks(linksOf(docId, tokens));
       flash('Links reset: only the new links work now');
     } catch {
       setMessage('Could not reset the links. Try again when online.');
@@ -81,6 +95,7 @@ export function ShareDialog(props: {
       {isOpen && (
         <div className="share-dialog" role="dialog" aria-label="Share this document">
           {isBusy && !links && <p role="status">Loading links…</p>}
+          {links?.owner && <LinkRow label="Owner" description="Can edit, share and reset links: keep it to yourself" link={links.owner} onCopy={copy} />}
           {links?.editor && <LinkRow label="Editor" description="Can edit" link={links.editor} onCopy={copy} />}
           {links && <LinkRow label="Viewer" description="Can only view" link={links.viewer} onCopy={copy} />}
           {props.canReset && (

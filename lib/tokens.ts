@@ -9,14 +9,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { parseDocId, type DocId } from './ids';
+import { isRole, type Role } from './roles';
 
-/** What each role may do. Adding `commenter` is one more entry here. */
-export const ROLES = {
-  editor: { canEdit: true },
-  viewer: { canEdit: false },
-} as const satisfies Record<string, { canEdit: boolean }>;
-
-export type Role = keyof typeof ROLES;
+export { ROLES, isRole, type Role } from './roles';
 
 /** The claims inside a valid token. */
 export interface TokenClaims {
@@ -33,11 +28,6 @@ export type TokenRefusal = 'missing' | 'malformed' | 'bad-signature' | 'wrong-do
 export type TokenCheck = { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: TokenRefusal };
 
 export const TOKEN_VERSION = 'v1';
-
-/** True when `value` names a role. */
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && Object.hasOwn(ROLES, value);
-}
 
 /** The HMAC of a token's signed part. */
 export function signaturePart(signedPart: string, key: Uint8Array): string {

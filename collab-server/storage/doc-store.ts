@@ -37,8 +37,13 @@ export interface DocStore {
   compact(docId: DocId, options: { snapshot: Uint8Array; stateVector: Uint8Array; throughSeq: number }): Promise<void>;
   /** When the document's share links were last reset (ms since the epoch), 0 if never. */
   loadLinksResetAt(docId: DocId): Promise<number>;
-  /** Durably records a reset of the document's share links at `at` (ms). */
-  resetLinks(docId: DocId, at: number): Promise<void>;
+  /**
+   * Durably records a reset of the document's share links at `at` (ms), unless a
+   * later reset is already stored: the reset time never moves back, so a link
+   * voided once stays void. Resolves with the reset time now stored. Concurrent
+   * calls for one document are applied one at a time.
+   */
+  resetLinks(docId: DocId, at: number): Promise<number>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import * as encoding from 'lib0/encoding';
 import { Level } from 'level';
 
 import type { DocId } from '../../lib/ids';
+import { KeyedLock } from '../keyed-lock';
 import { StorageError, type DocStore, type StoredDoc } from './doc-store';
 
 const SEQ_KEY = 'v1/!seq';
@@ -69,6 +70,7 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
   let lastSeq = storedSeq === undefined ? 0 : readSeqValue(storedSeq);
 
   let pending: PendingAppend[] = [];
+  const linkResets = new KeyedLock<DocId>();
   let commitInFlight: Promise<void> | null = null;
   let isCommitScheduled = false;
   let isClosed = false;
@@ -225,13 +227,19 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
       }
     },
 
-    async resetLinks(docId, at) {
-      if (isClosed) throw new StorageError('store is closed');
-      try {
-        await db.put(linksKey(docId), writeSeqValue(at), { sync: true });
-      } catch (cause) {
-        throw new StorageError(`cannot reset links of ${docId}: ${describe(cause)}`, { cause });
-      }
+    resetLinks(docId, at) {
+      // Read, compare and write as one step per document, so two resets cannot interleave.
+      return linkResets.run(docId, async () => {
+        if (isClosed) throw new StorageError('store is closed');
+        try {
+          const current = await db.get(linksKey(docId));
+          const stored = Math.max(current === undefined ? 0 : readSeqValue(current), at);
+          await db.put(linksKey(docId), writeSeqValue(stored), { sync: true });
+          return stored;
+        } catch (cause) {
+          throw new StorageError(`cannot reset links of ${docId}: ${describe(cause)}`, { cause });
+        }
+      });
     },
 
     async close() {

@@ -63,7 +63,9 @@ export function createMemoryStore(): DocStore {
     },
     async resetLinks(docId, at) {
       assertOpen();
-      linksResetAt.set(docId, at);
+      const stored = Math.max(linksResetAt.get(docId) ?? 0, at);
+      linksResetAt.set(docId, stored);
+      return stored;
     },
     async close() {
       isClosed = true;

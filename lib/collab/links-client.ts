@@ -1,5 +1,5 @@
 /** Calls to the relay's share-link API (see collab-server/links-api.ts); tokens go in bodies, never URLs. */
-import type { Role } from '../tokens';
+import type { Role } from '../roles';
 
 const API_BASE = '/collab/api';
 
@@ -15,18 +15,25 @@ async function post<T>(path: string, body: unknown): Promise<T> {
   return json;
 }
 
-/** Creates a document; returns its id and the creator's editor token. */
+/** Creates a document; returns its id and the creator's owner token. */
 export function createDocument(): Promise<{ docId: string; token: string }> {
   return post('/documents', {});
 }
 
-/** The links this token may share: editors get both, viewers the viewer link. */
-export function fetchShareTokens(docId: string, token: string): Promise<{ role: Role; editorToken?: string; viewerToken: string }> {
+/** Tokens of the links a role may share: owners get all three, editors editor and viewer, viewers viewer. */
+export interface ShareTokens {
+  readonly ownerToken?: string;
+  readonly editorToken?: string;
+  readonly viewerToken: string;
+}
+
+/** The links this token may share, and the role it carries. */
+export function fetchShareTokens(docId: string, token: string): Promise<ShareTokens & { role: Role }> {
   return post('/links', { docId, token });
 }
 
-/** Resets every link of the document; returns the new editor and viewer tokens. */
-export function resetShareLinks(docId: string, token: string): Promise<{ editorToken: string; viewerToken: string }> {
+/** Resets every link of the document (owners only); returns the new links. */
+export function resetShareLinks(docId: string, token: string): Promise<Required<ShareTokens>> {
   return post('/links/reset', { docId, token });
 }
 

@@ -3,7 +3,7 @@
  * (`/d/<id>#k=<token>`): browsers never send fragments to servers, so the
  * token stays out of request lines, `Referer` headers and access logs.
  */
-import type { Role } from '../tokens';
+import { isRole, type Role } from '../roles';
 
 const FRAGMENT_KEY = 'k';
 
@@ -34,7 +34,7 @@ export function roleOfToken(token: string): Role | null {
   try {
     const payload = token.split('.')[1] ?? '';
     const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { r?: unknown };
-    return claims.r === 'editor' || claims.r === 'viewer' ? claims.r : null;
+    return isRole(claims.r) ? claims.r : null;
   } catch {
     return null;
   }

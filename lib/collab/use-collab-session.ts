@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 
-import type { Role } from '../tokens';
+import type { Role } from '../roles';
 
 import { CollabSession, type SessionState } from './collab-session';
 import type { Identity } from './identity';

@@ -12,6 +12,13 @@ export function useShareToken(docId: string): { token: string | null | undefined
     const found = fromLocation ?? rememberedToken(docId) ?? null;
     if (found && !fromLocation) writeTokenToLocation(found);
     setToken(found);
+    // Pasting another link of the same document into the address bar changes only the fragment: no page load.
+    const onHashChange = (): void => {
+      const pasted = readTokenFromLocation();
+      if (pasted) setToken(pasted);
+    };
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
   }, [docId]);
   const replaceToken = useCallback((next: string) => {
     writeTokenToLocation(next);

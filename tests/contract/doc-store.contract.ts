@@ -16,6 +16,7 @@
  *   S11 links: a document's links were never reset (0) until resetLinks; the reset time
  *       is per document, is returned by load too, does not disturb the document's
  *       snapshot or updates, and survives reopen
+ *   S12 links: the reset time never moves back; concurrent resets keep the latest
  * Every update is produced by a real Y.Doc in the test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -224,6 +225,18 @@ export function registerDocStoreContract(
       expect((await store.load(other)).linksResetAt).toBe(0);
       await store.resetLinks(docId, 1_700_000_000_999);
       expect(await store.loadLinksResetAt(docId)).toBe(1_700_000_000_999);
+    });
+
+    it('[S12] a reset never moves the reset time back, and concurrent resets keep the latest', async () => {
+      const docId = testDocId('doc');
+      expect(await store.resetLinks(docId, 2_000)).toBe(2_000);
+      expect(await store.resetLinks(docId, 1_000)).toBe(2_000);
+      expect(await store.loadLinksResetAt(docId)).toBe(2_000);
+      const times = [5_000, 9_000, 3_000, 7_000, 8_999, 4_000];
+      const results = await Promise.all(times.map((at) => store.resetLinks(docId, at)));
+      expect(await store.loadLinksResetAt(docId)).toBe(9_000);
+      // Each call reports what was stored once it ran: never less than what it asked for.
+      results.forEach((stored, index) => expect(stored).toBeGreaterThanOrEqual(times[index]!));
     });
 
     it('[S11] load returns the reset time, the snapshot and the later updates together', async () => {

@@ -28,29 +28,35 @@ export async function newPerson(browser: Browser, name: string, color: string): 
   return { context, page };
 }
 
-/** A document made through the app's API, with its editor and viewer tokens. */
+/** A document made through the app's API, with a token of every role. */
 export interface SharedDoc {
   readonly docId: string;
+  readonly ownerToken: string;
   readonly editorToken: string;
   readonly viewerToken: string;
 }
 
-/** Creates a document the way the New document button does, and fetches its viewer link too. */
+/** POSTs JSON to the links API, as the app does. */
+export async function postLinksApi<T>(baseUrl: string, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}/collab/api${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** Creates a document the way the New document button does, and fetches its other links too. */
 export async function createDoc(baseUrl: string): Promise<SharedDoc> {
-  const created = (await (await fetch(`${baseUrl}/collab/api/documents`, { method: 'POST' })).json()) as { docId: string; token: string };
-  const links = (await (
-    await fetch(`${baseUrl}/collab/api/links`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ docId: created.docId, token: created.token }),
-    })
-  ).json()) as { viewerToken: string };
-  return { docId: created.docId, editorToken: created.token, viewerToken: links.viewerToken };
+  const created = await postLinksApi<{ docId: string; token: string }>(baseUrl, '/documents', {});
+  const links = await postLinksApi<{ editorToken: string; viewerToken: string }>(baseUrl, '/links', { docId: created.docId, token: created.token });
+  return { docId: created.docId, ownerToken: created.token, editorToken: links.editorToken, viewerToken: links.viewerToken };
 }
 
 /** The share link of `doc` for `role`. */
-export function linkOf(baseUrl: string, doc: SharedDoc, role: 'editor' | 'viewer' = 'editor'): string {
-  return `${baseUrl}/d/${doc.docId}#k=${role === 'editor' ? doc.editorToken : doc.viewerToken}`;
+export function linkOf(baseUrl: string, doc: SharedDoc, role: 'owner' | 'editor' | 'viewer' = 'editor'): string {
+  return `${baseUrl}/d/${doc.docId}#k=${doc[`${role}Token`]}`;
 }
 
 /** Opens a document by its link and waits until it is live. */
@@ -58,7 +64,7 @@ export async function openDocument(
   person: Person,
   baseUrl: string,
   doc: SharedDoc,
-  role: 'editor' | 'viewer' = 'editor',
+  role: 'owner' | 'editor' | 'viewer' = 'editor',
 ): Promise<void> {
   await person.page.goto(linkOf(baseUrl, doc, role));
   await expect(person.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');

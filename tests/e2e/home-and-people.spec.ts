@@ -61,10 +61,10 @@ test('a first-time visitor is asked for a name once, and a rename reaches the ot
   await other.context.close();
 });
 
-test('Share shows the editor and viewer links, each copied with a visible confirmation', async ({ browser, app }) => {
+test('Share shows an editor the editor and viewer links, each copied with a visible confirmation, and no reset', async ({ browser, app }) => {
   const person = await newPerson(browser, 'Sharon', '#0c8599');
   const doc = await createDoc(app.baseUrl);
-  await openDocument(person, app.baseUrl, doc);
+  await openDocument(person, app.baseUrl, doc, 'editor');
   await person.page.getByRole('button', { name: 'Share' }).click();
   const dialog = person.page.getByRole('dialog', { name: 'Share this document' });
   await expect(dialog.getByRole('textbox', { name: 'Editor link' })).toHaveValue(new RegExp(`^${app.baseUrl}/d/${doc.docId}#k=v1\\.`));
@@ -72,6 +72,13 @@ test('Share shows the editor and viewer links, each copied with a visible confir
   await dialog.getByRole('button', { name: 'Copy viewer link' }).click();
   await expect(person.page.getByText('Viewer link copied')).toBeVisible();
   expect(await person.page.evaluate(() => navigator.clipboard.readText())).toBe(await dialog.getByRole('textbox', { name: 'Viewer link' }).inputValue());
+  // Only the owner holds the owner link and resets links.
+  await expect(dialog.getByRole('textbox', { name: 'Owner link' })).toHaveCount(0);
+  await expect(dialog.getByRole('button', { name: 'Reset links' })).toHaveCount(0);
+  await person.page.goto(linkOf(app.baseUrl, doc, 'owner'));
+  await person.page.getByRole('button', { name: 'Share' }).click();
+  await expect(dialog.getByRole('textbox', { name: 'Owner link' })).toHaveValue(new RegExp(`^${app.baseUrl}/d/${doc.docId}#k=v1\.`));
+  await expect(dialog.getByRole('button', { name: 'Reset links' })).toBeEnabled();
   await person.context.close();
 });
 

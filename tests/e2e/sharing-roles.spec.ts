@@ -61,7 +61,7 @@ test('the creator shares the viewer link; the viewer sees edits live, cannot typ
 
 test('a link for one document does not open another', async ({ browser, app }) => {
   const person = await newPerson(browser, 'Paul', '#9c36b5');
-  const response = await fetch(`${app.baseUrl}/collab/api/documents`, { method: 'POST' });
+  const response = await fetch(`${app.baseUrl}/collab/api/documents`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
   const { token } = (await response.json()) as { token: string };
   await person.page.goto(`${app.baseUrl}/d/SomeOtherDocument#k=${token}`);
   await expect(person.page.getByTestId('access-message')).toHaveText('This link does not open this document. Check that you copied all of it.');

@@ -9,8 +9,8 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const RELAY_ENTRY = [...serverNodeFlags(), 'dist/server/main.js'];
 
-/** The signing key every spawned test relay uses, so tests can mint tokens for it. */
-export const TEST_SECRET = 'test-secret-of-at-least-thirty-two-characters';
+/** The signing key every spawned test relay uses (as COLLAB_SECRET takes it), so tests can mint tokens for it. */
+export const TEST_SECRET = 'ibdSvMQYI9hfAYkJpgoCfEKd3bK0r4Uqy_N9Ar6ZS-c';
 
 /** A relay child process. */
 export interface RelayProcess extends TokenIssuer {
@@ -51,7 +51,7 @@ export function spawnRelay(teardown: Teardown, env: Record<string, string>): Pro
         stdout.push(line);
         const match = /listening on (ws:\/\/[^"\s]+:(\d+))/.exec(line);
         if (match?.[1] && match[2]) {
-          const tokenFor = tokenIssuer(new Uint8Array(Buffer.from(TEST_SECRET, 'utf8')));
+          const tokenFor = tokenIssuer(new Uint8Array(Buffer.from(TEST_SECRET, 'base64url')));
           resolve({ child, url: match[1], port: Number(match[2]), stdout, exited, tokenFor });
         }
       }

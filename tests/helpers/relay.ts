@@ -165,6 +165,21 @@ export async function waitUntil(
   }
 }
 
+/** POSTs JSON to the relay's HTTP API (`path` like `/api/links`); resolves with the status and the JSON answer. */
+export async function postJson(
+  relay: { port: number },
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`http://127.0.0.1:${relay.port}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 /** The relay's /healthz answer. */
 export async function relayHealth(relay: { port: number }): Promise<{ status: string; connections: number; rooms: number }> {
   const response = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
@@ -198,7 +213,7 @@ export async function openRawSocket(teardown: Teardown, url: string, options: { 
 }
 
 /** Tries to open a socket and resolves with the HTTP status of the refused upgrade. */
-export function upgradeStatus(url: string, options: { origin?: string } = {}): Promise<number> {
+export function upgradeStatus(url: string, options: { origin?: string; headers?: Record<string, string> } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, options);
     socket.on('unexpected-response', (_request, response) => {

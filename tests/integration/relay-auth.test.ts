@@ -16,6 +16,7 @@ import {
   connectClient,
   makeTempDir,
   openRawSocket,
+  postJson,
   relayHealth,
   socketUrl,
   startRelay,
@@ -40,15 +41,6 @@ function createRecordingLogger(): { logger: Logger; lines: string[] } {
   return { logger, lines };
 }
 
-async function postJson(relay: TestRelay, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`http://127.0.0.1:${relay.port}${path}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 describe('share-link tokens at the upgrade', () => {
   it('refuses a missing, malformed, forged, foreign or reset token with the right status', async () => {
     const { logger, lines } = createRecordingLogger();
@@ -65,7 +57,7 @@ describe('share-link tokens at the upgrade', () => {
     expect(await upgradeStatus(`${relay.url}/secret-doc?token=${tampered}`)).toBe(401);
     expect(await upgradeStatus(`${relay.url}/secret-doc?token=${relay.tokenFor('other-doc')}`)).toBe(403);
 
-    const before = relay.tokenFor('secret-doc');
+    const before = relay.tokenFor('secret-doc', 'owner');
     const client = connectClient(teardown, relay, 'secret-doc');
     await waitForSync(client);
     const reset = await postJson(relay, '/api/links/reset', { docId, token: before });
@@ -86,7 +78,7 @@ describe('share-link tokens at the upgrade', () => {
   it('a reset holds for documents not in memory and across a restart; a refused link leaves no room loaded', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir, roomIdleMs: 30 });
-    const before = relay.tokenFor('cold-reset');
+    const before = relay.tokenFor('cold-reset', 'owner');
     // Nobody has the document open: the reset lives only in storage.
     const reset = await postJson(relay, '/api/links/reset', { docId: 'cold-reset', token: before });
     expect(reset.status).toBe(200);
@@ -130,27 +122,39 @@ describe('share-link tokens at the upgrade', () => {
           client.provider.on('connection-close', (event) => resolve({ code: event?.code ?? -1, reason: event?.reason ?? '' }));
         }),
     );
-    const response = await postJson(relay, '/api/links/reset', { docId: 'reset-live', token: relay.tokenFor('reset-live') });
+    const response = await postJson(relay, '/api/links/reset', { docId: 'reset-live', token: relay.tokenFor('reset-live', 'owner') });
     expect(response.status).toBe(200);
     for (const closed of await Promise.all(closes)) expect(closed).toEqual({ code: CLOSE_CODES.linkReset, reason: 'link-reset' });
     // Stock clients treat 44xx as final: they do not hammer the relay with reconnects.
     expect(editor.provider.shouldConnect).toBe(false);
   });
 
-  it('only an editor link can reset links or see the editor link', async () => {
+  it('only an owner link can reset links; editors share editor and viewer links, viewers the viewer link', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const viewerToken = relay.tokenFor('roles', 'viewer');
     expect((await postJson(relay, '/api/links/reset', { docId: 'roles', token: viewerToken })).status).toBe(403);
+    expect((await postJson(relay, '/api/links/reset', { docId: 'roles', token: relay.tokenFor('roles', 'editor') })).status).toBe(403);
     const asViewer = await postJson(relay, '/api/links', { docId: 'roles', token: viewerToken });
     expect(asViewer.body).toMatchObject({ role: 'viewer' });
     expect(asViewer.body.editorToken).toBeUndefined();
+    expect(asViewer.body.ownerToken).toBeUndefined();
     const asEditor = await postJson(relay, '/api/links', { docId: 'roles', token: relay.tokenFor('roles') });
     expect(asEditor.body).toMatchObject({ role: 'editor', editorToken: expect.any(String), viewerToken: expect.any(String) });
+    expect(asEditor.body.ownerToken).toBeUndefined();
+    const asOwner = await postJson(relay, '/api/links', { docId: 'roles', token: relay.tokenFor('roles', 'owner') });
+    expect(asOwner.body).toMatchObject({ role: 'owner', ownerToken: expect.any(String), editorToken: expect.any(String) });
+    const reset = await postJson(relay, '/api/links/reset', { docId: 'roles', token: relay.tokenFor('roles', 'owner') });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toEqual({ ownerToken: expect.any(String), editorToken: expect.any(String), viewerToken: expect.any(String) });
     expect((await postJson(relay, '/api/links', { docId: 'roles', token: 'junk' })).status).toBe(401);
     expect((await postJson(relay, '/api/links/check', { docId: 'roles', token: 'junk' })).body).toEqual({ ok: false, reason: 'malformed' });
 
     const created = await postJson(relay, '/api/documents', {});
     expect(created.status).toBe(201);
+    expect((await postJson(relay, '/api/links/check', { docId: created.body.docId, token: created.body.token })).body).toEqual({
+      ok: true,
+      role: 'owner',
+    });
     expect(String(created.body.docId)).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const creator = connectClient(teardown, { url: relay.url, tokenFor: () => String(created.body.token) }, String(created.body.docId));
     await waitForSync(creator);

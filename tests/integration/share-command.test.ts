@@ -36,11 +36,17 @@ it('prints editor and viewer links that the running relay accepts, also after a 
   const viewerToken = viewer.stdout.trim().split('#k=')[1]!;
   expect(await upgradeStatus(`${relay.url}/other-doc?token=${viewerToken}`)).toBe(403);
 
-  const reset = await fetch(`http://127.0.0.1:${relay.port}/api/links/reset`, {
-    method: 'POST',
-    body: JSON.stringify({ docId: 'shared-doc', token: printed.token }),
-  });
-  expect(reset.status).toBe(200);
+  // Only an owner resets links; an operator recovers a document whose owner lost the link.
+  const resetWith = (token: string) =>
+    fetch(`http://127.0.0.1:${relay.port}/api/links/reset`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ docId: 'shared-doc', token }),
+    });
+  expect((await resetWith(printed.token)).status).toBe(403);
+  const owner = runShare(['shared-doc', '--role', 'owner', '--json'], { COLLAB_DATA_DIR: dataDir });
+  expect(owner.status).toBe(0);
+  expect((await resetWith((JSON.parse(owner.stdout) as { token: string }).token)).status).toBe(200);
   expect(await upgradeStatus(`${relay.url}/shared-doc?token=${printed.token}`)).toBe(401);
   const afterReset = runShare(['shared-doc', '--role', 'editor', '--json'], { COLLAB_DATA_DIR: dataDir });
   const fresh = connectClient(teardown, relay, 'shared-doc', { params: { token: (JSON.parse(afterReset.stdout) as { token: string }).token } });
@@ -49,7 +55,7 @@ it('prints editor and viewer links that the running relay accepts, also after a 
 
 it.each([
   [['bad/id', '--role', 'viewer'], 'invalid document id'],
-  [['doc', '--role', 'owner'], '--role must be one of'],
+  [['doc', '--role', 'admin'], '--role must be one of'],
   [['doc'], '--role must be one of'],
   [[], 'exactly one document id'],
 ])('refuses %j with a usage message', async (args, message) => {
