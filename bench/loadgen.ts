@@ -88,7 +88,14 @@ class Client {
 
   sendAwareness(): void {
     this.awarenessClock += 1;
-    const state = { role: 'editor', user: { name: `c${this.index}`, color: '#1971c2' }, cursor: { anchor: this.awarenessClock }, m: `^${this.index}.${this.awarenessClock}.${nowUs()}^` };
+    // What the app publishes (a name, a colour, a caret as Yjs relative positions), with the
+    // timing mark in the name: Inkwell's relay forwards only states of that shape.
+    const caret = { type: null, tname: 'content', item: null, assoc: 0 };
+    const state = {
+      role: 'editor',
+      user: { name: `c${this.index} ^${this.index}.${this.awarenessClock}.${nowUs()}^`, color: '#1971c2' },
+      cursor: { anchor: caret, head: caret },
+    };
     const update = encodeAwarenessUpdate([{ clientId: this.doc.clientID, clock: this.awarenessClock, state }]);
     this.send(encode({ type: 'awareness', update }));
   }

@@ -24,6 +24,13 @@ const ENV_SCHEMA = z.object({
   COLLAB_COMPACT_UPDATES: integer(1, 10_000_000).default(RELAY_DEFAULTS.compactAfterUpdates),
   COLLAB_COMPACT_BYTES: integer(1, 2 ** 40).default(RELAY_DEFAULTS.compactAfterBytes),
   COLLAB_MAX_BUFFERED_BYTES: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.maxBufferedBytes),
+  COLLAB_MAX_DOC_BYTES: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.maxDocBytes),
+  COLLAB_MAX_AWARENESS_IDS_PER_CONNECTION: integer(1, 1_000).default(RELAY_DEFAULTS.maxAwarenessIdsPerConnection),
+  COLLAB_MESSAGE_TIMEOUT_MS: integer(100, 3_600_000).default(RELAY_DEFAULTS.messageTimeoutMs),
+  COLLAB_RATE_FRAMES_PER_SECOND: integer(1, 10_000_000).default(RELAY_DEFAULTS.rateFramesPerSecond),
+  COLLAB_RATE_FRAME_BURST: integer(1, 100_000_000).default(RELAY_DEFAULTS.rateFrameBurst),
+  COLLAB_RATE_BYTES_PER_SECOND: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.rateBytesPerSecond),
+  COLLAB_RATE_BYTE_BURST: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.rateByteBurst),
   COLLAB_SECRET: z
     .string()
     .trim()
@@ -70,12 +77,23 @@ export type AppEnv = z.infer<typeof APP_ENV_SCHEMA>;
 
 /** Parses the relay's variables out of `env`; empty strings count as unset. */
 export function parseRelayEnv(env: Record<string, string | undefined>): RelayEnv {
-  return parseWith(ENV_SCHEMA, env);
+  return checkedTogether(parseWith(ENV_SCHEMA, env), env);
 }
 
 /** Parses `npm start`'s variables: the relay's plus `HOST` and `PORT`. */
 export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
-  return parseWith(APP_ENV_SCHEMA, env);
+  return checkedTogether(parseWith(APP_ENV_SCHEMA, env), env);
+}
+
+// Rules between variables, which zod's per-field schema cannot state.
+function checkedTogether<T extends RelayEnv>(parsed: T, env: Record<string, string | undefined>): T {
+  if (parsed.COLLAB_RATE_BYTE_BURST < parsed.COLLAB_MAX_MESSAGE_BYTES) {
+    throw new ConfigError(
+      `invalid configuration: COLLAB_RATE_BYTE_BURST=${JSON.stringify(env.COLLAB_RATE_BYTE_BURST ?? '')}: ` +
+        `must be at least COLLAB_MAX_MESSAGE_BYTES (${parsed.COLLAB_MAX_MESSAGE_BYTES}), or a message of the largest size could never pass`,
+    );
+  }
+  return parsed;
 }
 
 function parseWith<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
@@ -98,6 +116,13 @@ export function relayTunablesFromEnv(env: RelayEnv) {
     compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
     compactAfterBytes: env.COLLAB_COMPACT_BYTES,
     maxBufferedBytes: env.COLLAB_MAX_BUFFERED_BYTES,
+    maxDocBytes: env.COLLAB_MAX_DOC_BYTES,
+    maxAwarenessIdsPerConnection: env.COLLAB_MAX_AWARENESS_IDS_PER_CONNECTION,
+    messageTimeoutMs: env.COLLAB_MESSAGE_TIMEOUT_MS,
+    rateFramesPerSecond: env.COLLAB_RATE_FRAMES_PER_SECOND,
+    rateFrameBurst: env.COLLAB_RATE_FRAME_BURST,
+    rateBytesPerSecond: env.COLLAB_RATE_BYTES_PER_SECOND,
+    rateByteBurst: env.COLLAB_RATE_BYTE_BURST,
     maxConnectionsPerIp: env.COLLAB_MAX_CONNECTIONS_PER_IP,
     maxConnectAttemptsPerMinute: env.COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE,
     maxApiRequestsPerMinute: env.COLLAB_MAX_API_REQUESTS_PER_MINUTE,

@@ -1,28 +1,33 @@
 /**
- * One WebSocket in a loaded room: decodes frames, hands them to the room in
- * order, sends with back-pressure, and keeps the heartbeat state the relay's
- * sweep reads.
+ * One WebSocket in a loaded room: charges each frame to the connection's
+ * budget, decodes it and hands it to the room in order, sends with
+ * back-pressure, and answers the relay's periodic sweep (heartbeat, messages
+ * left unfinished).
  */
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 
 import type { ConnectionId, DocId } from '../lib/ids';
-import type { Role } from '../lib/tokens';
-import { CLOSE_CODES, ProtocolError, decode, type CloseCode } from '../lib/protocol';
+import type { Role } from '../lib/roles';
+import { CLOSE_CODES, MESSAGE_TAGS, PROTOCOL_ERROR_REASONS, ProtocolError, SYNC_TAGS, decode, type CloseCode } from '../lib/protocol';
+import { ConnectionBudget, type ConnectionBudgetSpec } from './connection-budget';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import type { Room, RoomPeer } from './room';
-import { sharedBinaryFrame } from './ws-frame';
+import type { FrameCache } from './ws-frame';
+import { isReceivingMessage } from './ws-receiver';
 
 /** Lifecycle of a connection. */
 export type ConnectionState = 'live' | 'draining' | 'closed';
 
-/** Limits that protect the relay from one socket. */
+/** Limits that protect the relay, and everyone else, from one socket. */
 export interface ConnectionLimits {
-  /** Largest frame accepted; larger ones close the socket with 1009. */
-  readonly maxMessageBytes: number;
-  /** Send buffer above which the peer counts as not reading and is cut off. */
+  /** Send buffer above which the peer counts as not reading and is cut off (a sync reply still draining aside). */
   readonly maxBufferedBytes: number;
+  /** How long one incoming message may take to arrive, from its first byte to its last. */
+  readonly messageTimeoutMs: number;
+  /** Frames and bytes per second this socket may send. */
+  readonly budget: ConnectionBudgetSpec;
 }
 
 /** Options of `Connection`. */
@@ -39,6 +44,8 @@ export interface ConnectionOptions {
   readonly room: Room;
   readonly wantsSavedAcks: boolean;
   readonly limits: ConnectionLimits;
+  /** The relay's frames, shared so a fan-out or a cached sync reply is framed once. */
+  readonly frames: FrameCache;
   /** The relay's logger; the connection binds its own ids. */
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
@@ -53,13 +60,20 @@ export class Connection implements RoomPeer {
   readonly issuedAt: number;
   readonly wantsSavedAcks: boolean;
   readonly room: Room;
-  /** Pings sent without a pong since; read by the relay's heartbeat sweep. */
-  missedPongs = 0;
   private state: ConnectionState = 'live';
+  /** Pings sent without a pong since. */
+  private missedPongs = 0;
   private readonly socket: WebSocket;
   private readonly stream: Duplex;
   private readonly options: ConnectionOptions;
+  private readonly budget: ConnectionBudget;
   private childLogger: Logger | null = null;
+  /** Frames received so far: a sweep that sees the count unchanged knows no message completed since the last. */
+  private framesIn = 0;
+  /** Since when (ms) an incoming message has been arriving without one completing, as the sweeps saw it. */
+  private receivingSince: { readonly atMs: number; readonly framesIn: number } | null = null;
+  /** Bytes of the last sync reply, which may sit in the send buffer beyond the cap until it drains. */
+  private syncReplyAllowance = 0;
 
   constructor(options: ConnectionOptions) {
     this.options = options;
@@ -70,6 +84,7 @@ export class Connection implements RoomPeer {
     this.room = options.room;
     this.socket = options.socket;
     this.stream = options.stream;
+    this.budget = new ConnectionBudget(options.limits.budget, Date.now());
     this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.socket.on('pong', () => {
       this.missedPongs = 0;
@@ -99,7 +114,8 @@ export class Connection implements RoomPeer {
     // After ws started its closing handshake nothing may follow its close frame.
     if (this.state === 'closed' || this.socket.readyState !== WebSocket.OPEN) return;
     // What waits in the TCP stream is ws's `bufferedAmount`: it queues nothing itself without compression.
-    if (this.stream.writableLength > this.options.limits.maxBufferedBytes) {
+    // A document larger than the cap reaches a new client as one sync reply: that reply is allowed to drain.
+    if (this.stream.writableLength - this.syncReplyAllowance > this.options.limits.maxBufferedBytes) {
       this.logger.warn({ bufferedBytes: this.stream.writableLength }, 'peer is not reading; disconnecting it');
       this.options.metrics.closes.inc({ code: String(CLOSE_CODES.slowConsumer) });
       // A close frame would queue behind the unread bytes, so drop the socket at once.
@@ -107,6 +123,7 @@ export class Connection implements RoomPeer {
       this.leaveRoom();
       return;
     }
+    if (frame[0] === MESSAGE_TAGS.sync && frame[1] === SYNC_TAGS.step2) this.allowSyncReply(frame.byteLength);
     const { traffic } = this.options.metrics;
     traffic.messagesOut += 1;
     traffic.bytesOut += frame.byteLength;
@@ -115,7 +132,7 @@ export class Connection implements RoomPeer {
     // (bench S2) and saved no CPU. Written as one whole frame, shared by a
     // fan-out, under ws, which keeps the order of its own frames (pings, close)
     // since every write is synchronous.
-    this.stream.write(sharedBinaryFrame(frame));
+    this.stream.write(this.options.frames.frameOf(frame));
   }
 
   /** Ignores every frame from now on (relay shutdown); the socket stays open until closed. */
@@ -124,9 +141,23 @@ export class Connection implements RoomPeer {
     this.state = 'draining';
   }
 
-  /** Sends a ping for the heartbeat sweep. */
-  ping(): void {
+  /**
+   * The relay's periodic check, every heartbeat interval: drops a socket that
+   * missed two pings, closes one that has kept a message unfinished for longer
+   * than the message timeout (a half-sent message holds buffers), and pings.
+   */
+  sweep(nowMs: number): void {
     if (this.state === 'closed') return;
+    // First: a client stuck in the middle of its own frame cannot answer pings either.
+    if (this.hasStalledMessage(nowMs)) {
+      this.logger.warn({ timeoutMs: this.options.limits.messageTimeoutMs }, 'closing connection: message left unfinished');
+      this.close(CLOSE_CODES.policyViolation, `a message took longer than ${this.options.limits.messageTimeoutMs} ms to arrive`);
+      return;
+    }
+    if (this.missedPongs >= 2) {
+      this.terminate('missed two heartbeats');
+      return;
+    }
     this.missedPongs += 1;
     this.socket.ping();
   }
@@ -148,15 +179,16 @@ export class Connection implements RoomPeer {
 
   private onFrame(data: unknown, isBinary: boolean): void {
     if (this.state === 'closed' || this.state === 'draining') return;
+    this.framesIn += 1;
     if (!isBinary || !(data instanceof Buffer)) {
       this.close(CLOSE_CODES.unsupportedData, 'text frames are not supported');
       return;
     }
     this.options.metrics.traffic.bytesIn += data.byteLength;
-    const { maxMessageBytes } = this.options.limits;
-    if (data.byteLength > maxMessageBytes) {
-      this.logger.warn({ bytes: data.byteLength }, 'closing connection: message too big');
-      this.close(CLOSE_CODES.messageTooBig, `message of ${data.byteLength} bytes exceeds the limit of ${maxMessageBytes}`);
+    const now = Date.now();
+    const overBudget = this.budget.chargeFrame(data.byteLength, now);
+    if (overBudget !== null) {
+      this.closeForPolicy(`over budget: ${overBudget}`);
       return;
     }
     try {
@@ -164,16 +196,56 @@ export class Connection implements RoomPeer {
       const message = decode(frame);
       const { messagesIn } = this.options.metrics.traffic;
       messagesIn[message.type] = (messagesIn[message.type] ?? 0) + 1;
+      if (message.type === 'sync-step-1' || message.type === 'query-awareness') {
+        const overRequests = this.budget.chargeRequest(message.type, now);
+        if (overRequests !== null) {
+          this.closeForPolicy(`over budget: ${overRequests}`);
+          return;
+        }
+      }
       this.room.receive(this, message, frame);
     } catch (error) {
       this.closeForError(error);
     }
   }
 
+  // Resets when a message completes between two sweeps, so only one message that
+  // is still unfinished after the timeout counts, however many came before it.
+  private hasStalledMessage(nowMs: number): boolean {
+    if (!isReceivingMessage(this.socket)) {
+      this.receivingSince = null;
+      return false;
+    }
+    if (this.receivingSince === null || this.receivingSince.framesIn !== this.framesIn) {
+      this.receivingSince = { atMs: nowMs, framesIn: this.framesIn };
+      return false;
+    }
+    return nowMs - this.receivingSince.atMs >= this.options.limits.messageTimeoutMs;
+  }
+
+  private allowSyncReply(byteLength: number): void {
+    const isWaitingForDrain = this.syncReplyAllowance > 0;
+    this.syncReplyAllowance = byteLength;
+    if (!isWaitingForDrain) {
+      this.stream.once('drain', () => {
+        this.syncReplyAllowance = 0;
+      });
+    }
+  }
+
+  private closeForPolicy(reason: string): void {
+    this.logger.warn({ reason }, 'closing connection: policy violation');
+    this.close(CLOSE_CODES.policyViolation, reason.slice(0, 120));
+  }
+
   private closeForError(error: unknown): void {
     if (error instanceof ProtocolError) {
+      if (error.code === PROTOCOL_ERROR_REASONS.policyViolation) {
+        this.closeForPolicy(error.message);
+        return;
+      }
       this.logger.warn({ reason: error.code, err: error.message }, 'closing connection: bad message');
-      const code = error.code === 'malformed' ? CLOSE_CODES.protocolError : CLOSE_CODES.unsupportedData;
+      const code = error.code === PROTOCOL_ERROR_REASONS.malformed ? CLOSE_CODES.protocolError : CLOSE_CODES.unsupportedData;
       this.close(code, error.message.slice(0, 120));
       return;
     }

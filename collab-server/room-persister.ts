@@ -29,6 +29,8 @@ export interface RoomPersisterOptions {
   readonly readStateVector: () => Uint8Array;
   /** Encodes the document's full state and its state vector, for compaction. */
   readonly readSnapshot: () => { snapshot: Uint8Array; stateVector: Uint8Array };
+  /** Called once a compaction that read `readSnapshot` is stored. */
+  readonly onCompacted: () => void;
   /** Called after batch `batchId` is on disk; `stateVector` is what it made durable. */
   readonly onBatchSaved: (batchId: number, stateVector: Uint8Array) => void;
 }
@@ -170,6 +172,7 @@ export class RoomPersister {
       await store.compact(docId, { ...this.options.readSnapshot(), throughSeq });
       this.logCount -= compactedCount;
       this.logBytes -= compactedBytes;
+      this.options.onCompacted();
       metrics.compactions.inc();
       logger.info(
         { docId, compactedUpdates: compactedCount, compactedBytes, durationMs: Math.round(performance.now() - startedAt) },

@@ -7,26 +7,32 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 
 import type { ConnectionId, DocId } from '../lib/ids';
-import { ROLES, type Role } from '../lib/tokens';
+import { ROLES, type Role } from '../lib/roles';
 import {
   PROTOCOL_ERROR_REASONS,
   ProtocolError,
   assertNever,
   assertValidStateVector,
   assertValidUpdate,
-  decodeAwarenessUpdate,
   isEmptyUpdate,
   encode,
   encodeAwarenessUpdate,
+  readAwarenessEntries,
+  DENIAL_CODES,
   type AwarenessEntry,
   type Message,
 } from '../lib/protocol';
+import { AwarenessPolicy } from './awareness-policy';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import { RoomPersister } from './room-persister';
 import type { DocStore, StoredDoc } from './storage/doc-store';
 
 const EMPTY_STATE_VECTOR = Uint8Array.of(0);
+/** Sync replies a room keeps at most. */
+const MAX_CACHED_SYNC_REPLIES = 4;
+/** Largest diff (not the whole document) a room keeps for reuse. */
+const MAX_CACHED_DIFF_BYTES = 1024 * 1024;
 const EMPTY_UPDATE = Uint8Array.of(0, 0);
 
 /** What a room needs of a connection. */
@@ -41,8 +47,6 @@ export interface RoomPeer {
 
 /** Room state kept per peer. */
 interface PeerState {
-  /** Awareness client ids this peer introduced; only it may change or remove them. */
-  awarenessClientIds: Set<number> | null;
   /** Document-changing frames received from this peer so far. */
   changeFrames: number;
   /** `saved` messages owed: once batch `batchId` is on disk, `changeFrames` of this peer's frames are. */
@@ -56,8 +60,19 @@ export interface RoomOptions {
   readonly stored: StoredDoc;
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
+  readonly limits: RoomLimits;
+}
+
+/** Tunables every room of a relay shares. */
+export interface RoomLimits {
+  /** Log length (updates) after which the document is compacted. */
   readonly compactAfterUpdates: number;
+  /** Log size (bytes) after which the document is compacted. */
   readonly compactAfterBytes: number;
+  /** Awareness client ids one connection may own. */
+  readonly maxAwarenessIdsPerConnection: number;
+  /** Size the stored document may reach; updates that would pass it are refused. */
+  readonly maxDocBytes: number;
 }
 
 /** A loaded document and the peers editing it. */
@@ -75,6 +90,8 @@ export class Room {
    */
   private encodedState: Uint8Array | null;
   private encodedStateVector: Uint8Array | null = null;
+  /** Sync step 2 frames by the state vector they answer (its bytes as a string); dropped when the document changes. */
+  private syncReplies: Map<string, Uint8Array> | null = null;
   /**
    * Whether `doc` holds the stored state. A document is only integrated when an
    * update (or compaction) needs it.
@@ -85,16 +102,21 @@ export class Room {
   /** The document's state vector after its last transaction, which Yjs computes anyway. */
   private docStateVector: Map<number, number> | null = null;
   private readonly peers = new Map<RoomPeer, PeerState>();
-  /** Which peer introduced each awareness client id. */
-  private readonly awarenessOwners = new Map<number, RoomPeer>();
+  private readonly awarenessPolicy: AwarenessPolicy<RoomPeer>;
   /** Made on the first write (or at load, when a log is left to fold): a room only read holds none. */
   private persisterInstance: RoomPersister | null = null;
   private readonly store: DocStore;
-  private readonly compactAfter: { readonly updates: number; readonly bytes: number };
+  private readonly limits: RoomLimits;
   private readonly storedLog: { readonly count: number; readonly bytes: number; readonly lastSeq: number };
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
-  private approxBytes = 0;
+  /**
+   * Size of the document as stored (snapshot plus the updates logged after it),
+   * checked against the size limit; approximate between compactions, never under.
+   */
+  private storedBytes = 0;
+  /** `storedBytes` when the snapshot being written was read, and that snapshot's size. */
+  private compactionBase: { readonly storedBytes: number; readonly snapshotBytes: number } | null = null;
   private linksResetAtMs: number;
 
   constructor(options: RoomOptions) {
@@ -107,11 +129,12 @@ export class Room {
     this.encodedState = storedUpdates.length === 0 ? null : storedUpdates.length === 1 ? storedUpdates[0]! : Y.mergeUpdates([...storedUpdates]);
     this.isIntegrated = this.encodedState === null;
     if (stored.snapshot && stored.updates.length === 0) this.encodedStateVector = stored.snapshotStateVector;
-    this.approxBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
+    this.storedBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
     this.linksResetAtMs = stored.linksResetAt;
+    this.awarenessPolicy = new AwarenessPolicy({ maxIdsPerConnection: options.limits.maxAwarenessIdsPerConnection });
 
     this.store = options.store;
-    this.compactAfter = { updates: options.compactAfterUpdates, bytes: options.compactAfterBytes };
+    this.limits = options.limits;
     this.storedLog = { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq };
     if (stored.updates.length > 0) this.persister().maybeCompact();
   }
@@ -121,9 +144,9 @@ export class Room {
     return this.peers.size;
   }
 
-  /** Approximate bytes of document state held in memory. */
+  /** Approximate bytes of document state held in memory: what is stored of it. */
   get approxMemoryBytes(): number {
-    return this.approxBytes;
+    return this.storedBytes;
   }
 
   /** When the document's share links were last reset (ms), 0 if never: links issued until then are void. */
@@ -143,7 +166,7 @@ export class Room {
 
   /** Adds a peer; it hears nothing until `greet`. */
   join(peer: RoomPeer): void {
-    this.peers.set(peer, { awarenessClientIds: null, changeFrames: 0, owedAcks: [] });
+    this.peers.set(peer, { changeFrames: 0, owedAcks: [] });
   }
 
   /** Starts a joined peer's sync: our state vector, then everyone's awareness. */
@@ -164,7 +187,7 @@ export class Room {
     switch (message.type) {
       case 'sync-step-1':
         assertValidStateVector(message.stateVector);
-        peer.send(encode({ type: 'sync-step-2', update: this.diffSince(message.stateVector) }));
+        peer.send(this.syncReplyFor(message.stateVector));
         this.requestSavedAck(peer, state);
         return;
       case 'sync-step-2':
@@ -174,7 +197,7 @@ export class Room {
         else this.applyUpdate(peer, state, message.update, message.type === 'update' ? frame : null);
         return;
       case 'awareness':
-        this.applyAwareness(peer, state, message.update, frame);
+        this.applyAwareness(peer, message.update, frame);
         return;
       case 'query-awareness':
         peer.send(this.encodeAwareness([...(this.awareness?.getStates().keys() ?? [])]));
@@ -187,17 +210,18 @@ export class Room {
     }
   }
 
-  /** Removes a peer and, at once, every awareness state it introduced. */
+  /**
+   * Removes a peer and, at once, every awareness state it owned; then forgets
+   * those ids' clocks too, so whoever returns with them is heard again.
+   */
   leave(peer: RoomPeer): void {
-    const state = this.peers.get(peer);
-    if (!state) return;
-    this.peers.delete(peer);
-    if (!state.awarenessClientIds) return;
-    for (const clientId of state.awarenessClientIds) this.awarenessOwners.delete(clientId);
+    if (!this.peers.delete(peer)) return;
     const { awareness } = this;
     if (!awareness) return;
-    const owned = [...state.awarenessClientIds].filter((clientId) => awareness.getStates().has(clientId));
-    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(awareness, owned, peer);
+    const owned = this.awarenessPolicy.release(peer, (clientId) => awareness.meta.get(clientId)?.clock, Date.now());
+    const present = owned.filter((clientId) => awareness.getStates().has(clientId));
+    if (present.length > 0) awarenessProtocol.removeAwarenessStates(awareness, present, peer);
+    for (const clientId of owned) awareness.meta.delete(clientId);
   }
 
   /** Like `settle`, then folds the update log into the snapshot (before an unload). */
@@ -217,6 +241,10 @@ export class Room {
     assertValidUpdate(update);
     // Stock clients answer our sync step 1 with an empty update: no reason to integrate the document for it.
     if (!isCanonicalEmptyUpdate(update)) {
+      if (this.storedBytes + update.byteLength > this.limits.maxDocBytes) {
+        this.refuseOversizeChange(peer, update);
+        return;
+      }
       const doc = this.integratedDoc();
       this.didLastTransactionChange = false;
       Y.applyUpdate(doc, update, peer);
@@ -226,14 +254,31 @@ export class Room {
       const isPending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
       if (isPending || this.didLastTransactionChange) {
         this.encodedState = null;
+        this.syncReplies = null;
         this.encodedStateVector = null;
-        this.approxBytes += update.byteLength;
+        this.storedBytes += update.byteLength;
         this.persister().enqueue(update);
         this.broadcast(updateFrame ?? encode({ type: 'update', update }), peer);
       }
     }
     state.changeFrames += 1;
     this.requestSavedAck(peer, state);
+  }
+
+  // Refused whole and never counted as a change frame: nothing of it is applied,
+  // stored or acknowledged, and the client's changes stay unsaved, which is the truth.
+  private refuseOversizeChange(peer: RoomPeer, update: Uint8Array): void {
+    this.metrics.changesRefused.inc();
+    this.logger.warn(
+      { docId: this.docId, connectionId: peer.id, storedBytes: this.storedBytes, updateBytes: update.byteLength, maxDocBytes: this.limits.maxDocBytes },
+      'refused a change past the document size limit',
+    );
+    peer.send(
+      encode({
+        type: 'permission-denied',
+        reason: `${DENIAL_CODES.documentTooLarge}: This document has reached its size limit (${this.limits.maxDocBytes} bytes); this change was not saved`,
+      }),
+    );
   }
 
   // A viewer's stock client answers our sync step 1 with a step 2 that is usually
@@ -243,74 +288,68 @@ export class Room {
     if (isEmptyUpdate(update)) return;
     this.metrics.changesRefused.inc();
     this.logger.info({ docId: this.docId, connectionId: peer.id }, 'refused a change from a viewer');
-    peer.send(encode({ type: 'permission-denied', reason: 'read-only: this link can view the document but not change it' }));
+    peer.send(encode({ type: 'permission-denied', reason: `${DENIAL_CODES.readOnly}: this link can view the document but not change it` }));
   }
 
-  private applyAwareness(peer: RoomPeer, state: PeerState, update: Uint8Array, frame: Uint8Array): void {
-    const entries = decodeAwarenessUpdate(update);
+  private applyAwareness(peer: RoomPeer, update: Uint8Array, frame: Uint8Array): void {
+    const awareness = this.awarenessState();
+    const policy = this.awarenessPolicy;
+    const entries = readAwarenessEntries(update, { maxEntries: policy.maxEntriesPerMessage(awareness.meta.size) });
+    const now = Date.now();
     const accepted: AwarenessEntry[] = [];
-    let dropped = 0;
+    let isExact = true;
+    let refused: string | null = null;
+    let refusedCount = 0;
     for (const entry of entries) {
-      const verdict = this.judgeAwarenessEntry(peer, entry);
-      if (verdict === 'accept') accepted.push(entry);
-      else if (verdict === 'drop') dropped += 1;
+      const judgement = policy.judge(peer, entry, awareness.meta.get(entry.clientId)?.clock, now);
+      switch (judgement.kind) {
+        case 'accept':
+          accepted.push(judgement);
+          isExact &&= judgement.isExact;
+          break;
+        case 'skip':
+          isExact = false;
+          break;
+        case 'refuse':
+          isExact = false;
+          refusedCount += 1;
+          refused ??= judgement.reason;
+          break;
+        default:
+          assertNever(judgement);
+      }
     }
-    if (dropped > 0) {
-      this.metrics.awarenessDropped.inc(dropped);
-      this.logger.warn(
-        { docId: this.docId, connectionId: peer.id, dropped },
-        'dropped awareness entries for client ids this connection does not own',
-      );
+    if (refused !== null) {
+      this.metrics.awarenessDropped.inc(refusedCount);
+      this.logger.warn({ docId: this.docId, connectionId: peer.id, refused: refusedCount, reason: refused }, 'refused awareness entries');
+      if (policy.strike(peer, refusedCount, now)) {
+        throw new ProtocolError(PROTOCOL_ERROR_REASONS.policyViolation, `repeated invalid awareness: ${refused}`);
+      }
     }
     if (accepted.length === 0) return;
-    let isRewritten = accepted.length < entries.length;
-    const marked = accepted.map((entry) => {
-      if (entry.state === null) return entry;
-      (state.awarenessClientIds ??= new Set()).add(entry.clientId);
-      this.awarenessOwners.set(entry.clientId, peer);
-      // The relay, not the client, says who is a viewer: nobody can pose as an editor.
-      if (hasRole(entry.state, peer.role)) return entry;
-      isRewritten = true;
-      const fields = typeof entry.state === 'object' && !Array.isArray(entry.state) ? entry.state : {};
-      return { ...entry, state: { ...fields, role: peer.role } };
-    });
-    if (isRewritten) {
-      awarenessProtocol.applyAwarenessUpdate(this.awarenessState(), encodeAwarenessUpdate(marked), peer);
+    if (!isExact) {
+      awarenessProtocol.applyAwarenessUpdate(awareness, encodeAwarenessUpdate(accepted), peer);
       return;
     }
     // Accepted as sent (a cursor move, the most frequent message): peers get the
     // frame's own bytes, and the room's copy takes the states already decoded,
     // rather than y-protocols decoding and parsing them again and re-encoding them.
-    this.recordAwareness(accepted);
+    this.recordAwareness(accepted, now);
     this.broadcast(frame, peer);
   }
 
   // What y-protocols' applyAwarenessUpdate does to the states and their clocks,
   // minus its events: only newer clocks count; a removal may repeat the clock.
-  private recordAwareness(entries: readonly AwarenessEntry[]): void {
+  private recordAwareness(entries: readonly AwarenessEntry[], now: number): void {
     const awareness = this.awarenessState();
-    const now = Date.now();
     for (const entry of entries) {
       const knownClock = awareness.meta.get(entry.clientId)?.clock ?? 0;
       const isRemoval = entry.state === null;
       if (knownClock > entry.clock || (knownClock === entry.clock && !(isRemoval && awareness.states.has(entry.clientId)))) continue;
       if (isRemoval) awareness.states.delete(entry.clientId);
-      // y-protocols types states as objects but stores whatever JSON the client sent, as this does.
       else awareness.states.set(entry.clientId, entry.state as Record<string, unknown>);
       awareness.meta.set(entry.clientId, { clock: entry.clock, lastUpdated: now });
     }
-  }
-
-  // A client id belongs to the connection that first set a state for it. Stock
-  // clients echo every awareness change they receive, so entries no newer than
-  // what the room knows are harmless echoes: skipped, not counted as spoofing.
-  private judgeAwarenessEntry(peer: RoomPeer, entry: AwarenessEntry): 'accept' | 'skip' | 'drop' {
-    const owner = this.awarenessOwners.get(entry.clientId);
-    if (owner === peer) return 'accept';
-    const knownClock = this.awareness?.meta.get(entry.clientId)?.clock;
-    if (knownClock !== undefined && entry.clock <= knownClock) return 'skip';
-    if (owner !== undefined || entry.state === null) return 'drop';
-    return 'accept';
   }
 
   // Acks are queued per batch, at most one entry per batch, so a peer that keeps
@@ -344,13 +383,21 @@ export class Room {
       store: this.store,
       logger: this.logger,
       metrics: this.metrics,
-      compactAfterUpdates: this.compactAfter.updates,
-      compactAfterBytes: this.compactAfter.bytes,
+      compactAfterUpdates: this.limits.compactAfterUpdates,
+      compactAfterBytes: this.limits.compactAfterBytes,
       initialLog: this.storedLog,
       readStateVector: () => this.stateVector(),
       readSnapshot: () => {
         const doc = this.integratedDoc();
-        return { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
+        const snapshot = Y.encodeStateAsUpdate(doc);
+        this.compactionBase = { storedBytes: this.storedBytes, snapshotBytes: snapshot.byteLength };
+        return { snapshot, stateVector: Y.encodeStateVector(doc) };
+      },
+      // The log up to the snapshot is gone: what is stored is the snapshot plus what came since.
+      onCompacted: () => {
+        if (!this.compactionBase) return;
+        this.storedBytes = this.compactionBase.snapshotBytes + (this.storedBytes - this.compactionBase.storedBytes);
+        this.compactionBase = null;
       },
       onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
     });
@@ -390,6 +437,26 @@ export class Room {
     if (this.encodedState && !this.isIntegrated) return (this.encodedStateVector = Y.encodeStateVectorFromUpdate(this.encodedState));
     const current = this.docStateVector ?? this.doc;
     return (this.encodedStateVector = current ? Y.encodeStateVector(current) : EMPTY_STATE_VECTOR);
+  }
+
+  /**
+   * The sync step 2 frame for a peer at `stateVector`. Cached until the document
+   * changes: after a restart every returning client asks with one of a few state
+   * vectors, and a whole large document is then encoded once and, framed once,
+   * queued to every socket that asked for it as the same bytes.
+   */
+  private syncReplyFor(stateVector: Uint8Array): Uint8Array {
+    const key = Buffer.from(stateVector.buffer, stateVector.byteOffset, stateVector.byteLength).toString('latin1');
+    const cached = this.syncReplies?.get(key);
+    if (cached) return cached;
+    const reply = encode({ type: 'sync-step-2', update: this.diffSince(stateVector) });
+    // The whole document is always worth keeping; other diffs only while small.
+    if (isEmptyStateVector(stateVector) || reply.byteLength <= MAX_CACHED_DIFF_BYTES) {
+      this.syncReplies ??= new Map();
+      if (this.syncReplies.size >= MAX_CACHED_SYNC_REPLIES) this.syncReplies.delete(this.syncReplies.keys().next().value!);
+      this.syncReplies.set(key, reply);
+    }
+    return reply;
   }
 
   /** What a peer at `stateVector` lacks. */
@@ -443,8 +510,4 @@ function isCanonicalEmptyUpdate(update: Uint8Array): boolean {
 
 function isEmptyStateVector(stateVector: Uint8Array): boolean {
   return stateVector.length === 1 && stateVector[0] === 0;
-}
-
-function hasRole(state: unknown, role: Role): boolean {
-  return typeof state === 'object' && state !== null && (state as { role?: unknown }).role === role;
 }

@@ -6,7 +6,7 @@
 import type { DocId } from '../lib/ids';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
-import { Room } from './room';
+import { Room, type RoomLimits } from './room';
 import type { DocStore } from './storage/doc-store';
 
 /** Options of `RoomRegistry`. */
@@ -15,8 +15,7 @@ export interface RoomRegistryOptions {
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
   readonly roomIdleMs: number;
-  readonly compactAfterUpdates: number;
-  readonly compactAfterBytes: number;
+  readonly roomLimits: RoomLimits;
 }
 
 type RoomSlot =
@@ -104,11 +103,11 @@ export class RoomRegistry {
   }
 
   private load(docId: DocId): Promise<Room> {
-    const { store, logger, metrics, compactAfterUpdates, compactAfterBytes } = this.options;
+    const { store, logger, metrics, roomLimits: limits } = this.options;
     const ready = (async () => {
       const startedAt = performance.now();
       const stored = await store.load(docId);
-      const room = new Room({ docId, store, stored, logger, metrics, compactAfterUpdates, compactAfterBytes });
+      const room = new Room({ docId, store, stored, logger, metrics, limits });
       const slot = this.slots.get(docId);
       if (slot?.state === 'loading') room.noteLinksReset(slot.linksResetAt);
       logger.debug(

@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
 import { CLOSE_CODES } from '../lib/protocol';
-import { Connection } from './connection';
+import { Connection, type ConnectionLimits } from './connection';
 import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
 import { KeyedRateLimiter, OpenSocketCounter, isOriginAllowed } from './abuse-limits';
 import { createClientKeyResolver } from './client-address';
@@ -20,6 +20,7 @@ import { createRelayMetrics, type RelayMetrics } from './metrics';
 import type { Room } from './room';
 import { RoomRegistry } from './rooms';
 import type { DocStore } from './storage/doc-store';
+import { FrameCache } from './ws-frame';
 
 /** Tunables with their defaults; every one can be overridden per relay. */
 export const RELAY_DEFAULTS = {
@@ -32,6 +33,18 @@ export const RELAY_DEFAULTS = {
   compactAfterUpdates: 10_000,
   compactAfterBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
+  maxDocBytes: 64 * 1024 * 1024,
+  maxAwarenessIdsPerConnection: 4,
+  messageTimeoutMs: 60_000,
+  // Measured with the real app (bench/client-traffic.ts): a person typing at
+  // keyboard auto-repeat speed sends under 40 frames a second, a script typing
+  // as fast as Chromium takes keys about 120; pasting a 105,000-character
+  // document is one frame of 143 KB. Stock y-websocket clients also echo every
+  // awareness change they receive, so a busy room adds frames per peer.
+  rateFramesPerSecond: 200,
+  rateFrameBurst: 1_000,
+  rateBytesPerSecond: 1024 * 1024,
+  rateByteBurst: 16 * 1024 * 1024,
   maxConnectAttemptsPerMinute: 120,
   maxApiRequestsPerMinute: 120,
   maxConnectionsPerIp: 50,
@@ -62,9 +75,6 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-// Frames up to this multiple of the limit are read and refused with a reason;
-// larger ones are cut by ws from the frame header alone, before any buffering.
-const HARD_PAYLOAD_FACTOR = 4;
 // How long shutdown waits for clients to answer the close handshake before dropping them.
 const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
 
@@ -95,17 +105,31 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     logger,
     metrics,
     roomIdleMs: config.roomIdleMs,
-    compactAfterUpdates: config.compactAfterUpdates,
-    compactAfterBytes: config.compactAfterBytes,
+    roomLimits: {
+      compactAfterUpdates: config.compactAfterUpdates,
+      compactAfterBytes: config.compactAfterBytes,
+      maxAwarenessIdsPerConnection: config.maxAwarenessIdsPerConnection,
+      maxDocBytes: config.maxDocBytes,
+    },
   });
   registry.rooms = rooms;
 
   const connections = new Set<Connection>();
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: config.maxMessageBytes * HARD_PAYLOAD_FACTOR,
+    // ws refuses a frame or a fragmented message past this from its header alone (1009), before buffering it.
+    maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
   });
+  const frames = new FrameCache();
+  const connectionLimits: ConnectionLimits = {
+    maxBufferedBytes: config.maxBufferedBytes,
+    messageTimeoutMs: config.messageTimeoutMs,
+    budget: {
+      frames: { capacity: config.rateFrameBurst, refillPerSecond: config.rateFramesPerSecond },
+      bytes: { capacity: config.rateByteBurst, refillPerSecond: config.rateBytesPerSecond },
+    },
+  };
   let nextConnectionNumber = 0;
   let isClosing = false;
 
@@ -185,7 +209,8 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         stream: socket,
         room,
         wantsSavedAcks,
-        limits: config,
+        limits: connectionLimits,
+        frames,
         logger,
         metrics,
         onClosed: (closed) => {
@@ -249,10 +274,8 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   const heartbeat = setInterval(() => {
     upgradeLimiter.prune();
     apiLimiter.prune();
-    for (const connection of connections) {
-      if (connection.missedPongs >= 2) connection.terminate('missed two heartbeats');
-      else connection.ping();
-    }
+    const now = Date.now();
+    for (const connection of connections) connection.sweep(now);
   }, config.heartbeatIntervalMs);
 
   return {

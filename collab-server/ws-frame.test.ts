@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { binaryFrame, sharedBinaryFrame } from './ws-frame';
+import { FrameCache, binaryFrame } from './ws-frame';
 
 // ws exports its parser but does not type it.
 const { Receiver } = createRequire(import.meta.url)('ws') as {
@@ -47,14 +47,27 @@ describe('binaryFrame', () => {
   });
 });
 
-describe('sharedBinaryFrame', () => {
+describe('FrameCache', () => {
   it('frames a payload once for consecutive sends of the same object, and anew for another object', () => {
+    const frames = new FrameCache();
     const payload = Uint8Array.of(1, 2, 3);
-    const first = sharedBinaryFrame(payload);
-    expect(sharedBinaryFrame(payload)).toBe(first);
+    const first = frames.frameOf(payload);
+    expect(frames.frameOf(payload)).toBe(first);
     const equalButOther = Uint8Array.of(1, 2, 3);
-    const second = sharedBinaryFrame(equalButOther);
+    const second = frames.frameOf(equalButOther);
     expect(second).not.toBe(first);
     expect(second).toEqual(first);
+  });
+
+  it('keeps the frame of a large payload while other payloads are framed in between', () => {
+    const frames = new FrameCache();
+    const large = new Uint8Array(64 * 1024);
+    const first = frames.frameOf(large);
+    frames.frameOf(Uint8Array.of(9));
+    expect(frames.frameOf(large)).toBe(first);
+    const small = Uint8Array.of(1);
+    const smallFrame = frames.frameOf(small);
+    frames.frameOf(Uint8Array.of(9));
+    expect(frames.frameOf(small)).not.toBe(smallFrame);
   });
 });

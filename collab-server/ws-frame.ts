@@ -31,18 +31,33 @@ export function binaryFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
-let lastPayload: Uint8Array | null = null;
-let lastFrame: Buffer | null = null;
+/** Payloads from this size up are framed once for as long as they live (large sync replies). */
+const LARGE_PAYLOAD_BYTES = 64 * 1024;
 
 /**
- * `binaryFrame`, remembering the last payload framed: a room hands the same
- * payload object to each of its peers in turn, so a fan-out frames it once.
- * Payloads are never changed after they are sent, which makes identity safe.
+ * Frames payloads, reusing frames. A room hands the same payload object to each
+ * of its peers in turn, so a fan-out is framed once; a large payload (a whole
+ * document answering sync step 1, cached by its room) keeps its frame for as
+ * long as it lives, so every socket reading it queues the same bytes instead of
+ * a copy each. Payloads are never changed after they are sent, which makes
+ * identity safe. One per relay.
  */
-export function sharedBinaryFrame(payload: Uint8Array): Buffer {
-  if (payload !== lastPayload || lastFrame === null) {
-    lastFrame = binaryFrame(payload);
-    lastPayload = payload;
+export class FrameCache {
+  private lastPayload: Uint8Array | null = null;
+  private lastFrame: Buffer | null = null;
+  private readonly largeFrames = new WeakMap<Uint8Array, Buffer>();
+
+  /** The frame of `payload`, framed now or earlier. */
+  frameOf(payload: Uint8Array): Buffer {
+    if (payload === this.lastPayload && this.lastFrame !== null) return this.lastFrame;
+    const isLarge = payload.byteLength >= LARGE_PAYLOAD_BYTES;
+    let frame = isLarge ? this.largeFrames.get(payload) : undefined;
+    if (!frame) {
+      frame = binaryFrame(payload);
+      if (isLarge) this.largeFrames.set(payload, frame);
+    }
+    this.lastPayload = payload;
+    this.lastFrame = frame;
+    return frame;
   }
-  return lastFrame;
 }

@@ -9,6 +9,11 @@ export const CLOSE_CODES = {
   protocolError: 1002,
   /** A message type the relay does not accept, or a text frame. */
   unsupportedData: 1003,
+  /**
+   * The client broke a rule of the relay's: over its message budget, repeated
+   * invalid awareness, an unfinished message held open. Stock clients reconnect.
+   */
+  policyViolation: 1008,
   /** A frame larger than the configured maximum message size. */
   messageTooBig: 1009,
   /** Something failed inside the relay; the client should retry. */

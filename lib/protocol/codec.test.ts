@@ -17,6 +17,8 @@ import {
   assertValidUpdate,
   decode,
   decodeAwarenessUpdate,
+  parseAwarenessStateJson,
+  readAwarenessEntries,
   encode,
   encodeAwarenessUpdate,
 } from './codec';
@@ -342,6 +344,26 @@ describe('awareness updates', () => {
     const removal: AwarenessEntry = { clientId: 1, clock: 2, state: null };
     awarenessProtocol.applyAwarenessUpdate(awareness, encodeAwarenessUpdate([removal]), 'test');
     expect(awareness.getStates().has(1)).toBe(false);
+  });
+
+  it('reads entries without parsing their states, with each state’s size as sent', () => {
+    const update = encodeAwarenessUpdate(entries);
+    const raw = readAwarenessEntries(update);
+    expect(raw.map(({ clientId, clock }) => ({ clientId, clock }))).toEqual(entries.map(({ clientId, clock }) => ({ clientId, clock })));
+    expect(raw.map((entry) => entry.stateJson)).toEqual(entries.map((entry) => JSON.stringify(entry.state)));
+    expect(raw.map((entry) => entry.stateByteLength)).toEqual(entries.map((entry) => new TextEncoder().encode(JSON.stringify(entry.state)).byteLength));
+    // Bad JSON is not looked at until a reader parses that state.
+    const badJson = buildRawAwarenessUpdate(new TextEncoder().encode('{"user": '));
+    expect(readAwarenessEntries(badJson)[0]?.stateJson).toBe('{"user": ');
+    expectProtocolError(() => parseAwarenessStateJson('{"user": '), 'malformed');
+  });
+
+  it('refuses more entries than allowed as a policy violation, before reading them', () => {
+    const update = encodeAwarenessUpdate(entries);
+    expect(readAwarenessEntries(update, { maxEntries: 3 })).toHaveLength(3);
+    expectProtocolError(() => readAwarenessEntries(update, { maxEntries: 2 }), 'policy-violation');
+    // A count far past what the frame could hold is refused without a read past the count.
+    expectProtocolError(() => readAwarenessEntries(Uint8Array.of(0xff, 0xff, 0xff, 0x7f), { maxEntries: 10 }), 'policy-violation');
   });
 
   it('rejects a state that is not valid JSON as malformed', () => {

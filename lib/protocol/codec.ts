@@ -18,7 +18,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 import { PROTOCOL_ERROR_REASONS, ProtocolError } from './errors';
-import { AUTH_TAGS, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type Message } from './messages';
+import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry } from './messages';
 
 /** Decodes one frame. Throws `ProtocolError` for anything that is not exactly one valid message. */
 export function decode(frame: Uint8Array): Message {
@@ -97,17 +97,26 @@ export function assertValidStateVector(stateVector: Uint8Array): void {
   }
 }
 
-/** Decodes an awareness update into its entries, validating every state's JSON. */
-export function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
+/**
+ * Reads an awareness update's entries without parsing their states, so a
+ * reader can skip entries it ignores (echoes of other clients' states) at the
+ * cost of a few var-uints each. Checks the framing and that every state is
+ * UTF-8. Throws `ProtocolError`: `malformed`, or `policy-violation` past
+ * `maxEntries` (checked before anything else is read).
+ */
+export function readAwarenessEntries(update: Uint8Array, options: { maxEntries?: number } = {}): RawAwarenessEntry[] {
   const decoder = decoding.createDecoder(update);
   try {
     const count = decoding.readVarUint(decoder);
-    const entries: AwarenessEntry[] = [];
+    if (options.maxEntries !== undefined && count > options.maxEntries) {
+      throw new ProtocolError(PROTOCOL_ERROR_REASONS.policyViolation, `awareness update of ${count} entries exceeds the limit of ${options.maxEntries}`);
+    }
+    const entries: RawAwarenessEntry[] = [];
     for (let i = 0; i < count; i++) {
       const clientId = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
-      const state: unknown = JSON.parse(readCheckedString(decoder));
-      entries.push({ clientId, clock, state });
+      const stateBytes = readBytes(decoder);
+      entries.push({ clientId, clock, stateJson: decodeUtf8(stateBytes), stateByteLength: stateBytes.byteLength });
     }
     if (decoding.hasContent(decoder)) throw new Error('trailing bytes');
     return entries;
@@ -115,6 +124,20 @@ export function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
     if (cause instanceof ProtocolError) throw cause;
     throw malformed('invalid awareness update', cause);
   }
+}
+
+/** Parses one state's JSON. Throws `ProtocolError` (malformed) for anything that is not JSON. */
+export function parseAwarenessStateJson(stateJson: string): unknown {
+  try {
+    return JSON.parse(stateJson) as unknown;
+  } catch (cause) {
+    throw malformed('awareness state is not JSON', cause);
+  }
+}
+
+/** Decodes an awareness update into its entries, validating every state's JSON. */
+export function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
+  return readAwarenessEntries(update).map(({ clientId, clock, stateJson }) => ({ clientId, clock, state: parseAwarenessStateJson(stateJson) }));
 }
 
 /** Encodes awareness entries in the y-protocols awareness format. */
@@ -132,6 +155,12 @@ export function encodeAwarenessUpdate(entries: readonly AwarenessEntry[]): Uint8
 /** True for a frame that can change the document (sync step 2 or update), read from its first two bytes. */
 export function isChangeFrame(frame: Uint8Array): boolean {
   return frame[0] === MESSAGE_TAGS.sync && (frame[1] === SYNC_TAGS.step2 || frame[1] === SYNC_TAGS.update);
+}
+
+/** The denial code a permission-denied reason starts with, or null for a reason without a known one. */
+export function denialCodeOf(reason: string): DenialCode | null {
+  const code = reason.split(':', 1)[0];
+  return (Object.values(DENIAL_CODES) as string[]).includes(code ?? '') ? (code as DenialCode) : null;
 }
 
 /** Compile-time exhaustiveness check for switches over unions. */
@@ -203,7 +232,10 @@ function readBytes(decoder: decoding.Decoder): Uint8Array {
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function readCheckedString(decoder: decoding.Decoder): string {
-  const bytes = readBytes(decoder);
+  return decodeUtf8(readBytes(decoder));
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return STRICT_UTF8.decode(bytes);
   } catch (cause) {

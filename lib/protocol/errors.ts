@@ -2,10 +2,12 @@
 export const PROTOCOL_ERROR_REASONS = {
   malformed: 'malformed',
   unknownMessage: 'unknown-message',
+  /** Well formed, but over a limit or against a rule of the relay's (close 1008). */
+  policyViolation: 'policy-violation',
 } as const;
 export type ProtocolErrorReason = (typeof PROTOCOL_ERROR_REASONS)[keyof typeof PROTOCOL_ERROR_REASONS];
 
-/** Thrown by `decode` for frames that are not valid protocol messages. */
+/** Thrown for frames that are not valid protocol messages, or that break a rule of the relay's. */
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorReason;
 

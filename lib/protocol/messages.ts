@@ -56,6 +56,19 @@ export interface QueryAwarenessMessage {
   readonly type: 'query-awareness';
 }
 
+/**
+ * Why the relay refused a change: the first word of a permission-denied
+ * reason, which reads `<code>: <text for people>`.
+ */
+export const DENIAL_CODES = {
+  /** The link is a viewer's. */
+  readOnly: 'read-only',
+  /** The change would take the document past COLLAB_MAX_DOC_BYTES. */
+  documentTooLarge: 'document-too-large',
+} as const;
+
+export type DenialCode = (typeof DENIAL_CODES)[keyof typeof DENIAL_CODES];
+
 /** The sender refuses a request (y-protocols/auth). */
 export interface PermissionDeniedMessage {
   readonly type: 'permission-denied';
@@ -91,4 +104,13 @@ export interface AwarenessEntry {
   readonly clientId: number;
   readonly clock: number;
   readonly state: unknown;
+}
+
+/** An awareness entry as read off the wire, its state not yet parsed. `stateJson` is `"null"` for a removal. */
+export interface RawAwarenessEntry {
+  readonly clientId: number;
+  readonly clock: number;
+  readonly stateJson: string;
+  /** The state's size as sent, in UTF-8 bytes. */
+  readonly stateByteLength: number;
 }

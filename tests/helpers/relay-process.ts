@@ -12,6 +12,14 @@ const RELAY_ENTRY = [...serverNodeFlags(), 'dist/server/main.js'];
 /** The signing key every spawned test relay uses (as COLLAB_SECRET takes it), so tests can mint tokens for it. */
 export const TEST_SECRET = 'ibdSvMQYI9hfAYkJpgoCfEKd3bK0r4Uqy_N9Ar6ZS-c';
 
+/** Environment that lifts the per-connection frame and byte budgets, for bulk replays that no person could type. */
+export const UNLIMITED_RATE_ENV = {
+  COLLAB_RATE_FRAMES_PER_SECOND: '10000000',
+  COLLAB_RATE_FRAME_BURST: '100000000',
+  COLLAB_RATE_BYTES_PER_SECOND: String(2 ** 40),
+  COLLAB_RATE_BYTE_BURST: String(2 ** 40),
+} as const;
+
 /** A relay child process. */
 export interface RelayProcess extends TokenIssuer {
   readonly child: ChildProcessWithoutNullStreams;

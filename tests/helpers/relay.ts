@@ -79,6 +79,30 @@ export async function startRelay(
   return Object.assign(relay, { secret, tokenFor: tokenIssuer(secret) });
 }
 
+/** Two synced stock clients in one room, and a check that the room still works. */
+export interface PeerPair {
+  readonly alice: TestClient;
+  readonly bob: TestClient;
+  /** Alice appends `text`; resolves once Bob has it, both still connected. */
+  expectLive(text: string): Promise<void>;
+}
+
+/** Connects two clients to `docId` and waits until both are synced. */
+export async function connectPeerPair(teardown: Teardown, relay: TokenIssuer, docId: string): Promise<PeerPair> {
+  const alice = connectClient(teardown, relay, docId);
+  const bob = connectClient(teardown, relay, docId);
+  await Promise.all([waitForSync(alice), waitForSync(bob)]);
+  return {
+    alice,
+    bob,
+    async expectLive(text) {
+      alice.text.insert(alice.text.length, text);
+      await waitUntil(() => bob.text.toString().endsWith(text), { what: `${docId} still live` });
+      if (!alice.provider.wsconnected || !bob.provider.wsconnected) throw new Error(`a peer of ${docId} was disconnected`);
+    },
+  };
+}
+
 /** A stock y-websocket client on its own `Y.Doc`. */
 export interface TestClient {
   readonly doc: Y.Doc;
@@ -178,6 +202,16 @@ export async function postJson(
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Sockets the relay holds open, from its own metrics. */
+export async function openConnections(relay: Pick<Relay, 'metrics'>): Promise<number> {
+  return (await relay.metrics.connections.get()).values[0]?.value ?? 0;
+}
+
+/** Rooms the relay holds loaded, from its own metrics. */
+export async function loadedRooms(relay: Pick<Relay, 'metrics'>): Promise<number> {
+  return (await relay.metrics.rooms.get()).values[0]?.value ?? 0;
 }
 
 /** The relay's /healthz answer. */

@@ -205,8 +205,8 @@ describe('viewers', () => {
     const editor = connectClient(teardown, relay, 'aw-roles');
     const viewer = connectClient(teardown, relay, 'aw-roles', { role: 'viewer' });
     await Promise.all([waitForSync(editor), waitForSync(viewer)]);
-    viewer.provider.awareness.setLocalState({ user: { name: 'Vic' }, role: 'editor' });
-    editor.provider.awareness.setLocalState({ user: { name: 'Eve' }, role: 'viewer' });
+    viewer.provider.awareness.setLocalState({ user: { name: 'Vic', color: '#1971c2' }, role: 'editor' });
+    editor.provider.awareness.setLocalState({ user: { name: 'Eve', color: '#2b8a3e' }, role: 'viewer' });
     await waitUntil(() => editor.provider.awareness.getStates().get(viewer.doc.clientID)?.user?.name === 'Vic');
     await waitUntil(() => viewer.provider.awareness.getStates().get(editor.doc.clientID)?.user?.name === 'Eve');
     expect(editor.provider.awareness.getStates().get(viewer.doc.clientID)).toMatchObject({ role: 'viewer' });

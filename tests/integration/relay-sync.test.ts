@@ -147,14 +147,14 @@ describe('relay awareness', () => {
     const bob = connectClient(teardown, relay, 'aw');
     await Promise.all([waitForSync(alice), waitForSync(bob)]);
 
-    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#f00' });
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#ff0000' });
     await waitUntil(() => bob.provider.awareness.getStates().get(alice.doc.clientID)?.user?.name === 'Alice', {
       what: 'awareness at bob',
     });
 
     const closedAt = Date.now();
     // Drop the socket without the client's own goodbye, so only the relay can announce the removal.
-    alice.provider.awareness.setLocalState({ user: { name: 'Alice' } });
+    alice.provider.awareness.setLocalState({ user: { name: 'Alice', color: '#ff0000' } });
     (alice.provider.ws as unknown as { terminate(): void } | null)?.terminate();
     alice.provider.shouldConnect = false;
     await waitUntil(() => !bob.provider.awareness.getStates().has(alice.doc.clientID), {
@@ -168,7 +168,7 @@ describe('relay awareness', () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const alice = connectClient(teardown, relay, 'aw-late');
     await waitForSync(alice);
-    alice.provider.awareness.setLocalStateField('user', { name: 'Alice' });
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#ff0000' });
     const observer = connectClient(teardown, relay, 'aw-late');
     await waitUntil(() => observer.provider.awareness.getStates().get(alice.doc.clientID)?.user?.name === 'Alice');
 
@@ -190,7 +190,7 @@ describe('relay awareness', () => {
     const alice = connectClient(teardown, relay, 'spoof');
     const bob = connectClient(teardown, relay, 'spoof');
     await Promise.all([waitForSync(alice), waitForSync(bob)]);
-    alice.provider.awareness.setLocalStateField('user', { name: 'Alice' });
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#ff0000' });
     await waitUntil(() => bob.provider.awareness.getStates().has(alice.doc.clientID));
 
     const mallory = await openRawSocket(teardown, socketUrl(relay, 'spoof'));
@@ -199,7 +199,7 @@ describe('relay awareness', () => {
       encode({
         type: 'awareness',
         update: encodeAwarenessUpdate([
-          { clientId: alice.doc.clientID, clock: aliceClock + 10, state: { user: { name: 'Mallory as Alice' } } },
+          { clientId: alice.doc.clientID, clock: aliceClock + 10, state: { user: { name: 'Mallory as Alice', color: '#000000' } } },
         ]),
       }),
     );
@@ -211,7 +211,7 @@ describe('relay awareness', () => {
     );
     // Mallory's own id is accepted: once it reaches bob, the spoofed frames before it were processed.
     mallory.send(
-      encode({ type: 'awareness', update: encodeAwarenessUpdate([{ clientId: 4242, clock: 1, state: { user: { name: 'Mallory' } } }]) }),
+      encode({ type: 'awareness', update: encodeAwarenessUpdate([{ clientId: 4242, clock: 1, state: { user: { name: 'Mallory', color: '#000000' } } }]) }),
     );
     await waitUntil(() => bob.provider.awareness.getStates().get(4242)?.user?.name === 'Mallory', { what: 'mallory' });
     expect(bob.provider.awareness.getStates().get(alice.doc.clientID)).toMatchObject({ user: { name: 'Alice' } });

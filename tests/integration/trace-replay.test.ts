@@ -11,7 +11,7 @@ import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { parseDocId } from '../../lib/ids';
 import { loadEditingTrace } from '../helpers/editing-trace';
 import { Teardown, connectClient, makeTempDir, waitForSaved, waitForSync } from '../helpers/relay';
-import { spawnRelay } from '../helpers/relay-process';
+import { UNLIMITED_RATE_ENV, spawnRelay } from '../helpers/relay-process';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
@@ -21,7 +21,8 @@ const PATCHES_PER_TURN = 2_000;
 it('stores exactly the endContent of the automerge-paper trace replayed keystroke by keystroke', async () => {
   const trace = loadEditingTrace('automerge-paper.json.gz');
   const dataDir = await makeTempDir(teardown);
-  const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  // A replay pushes keystrokes hundreds of times faster than a person types: lift the per-connection budget.
+  const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...UNLIMITED_RATE_ENV });
   const client = connectClient(teardown, relay, 'automerge-paper', { savedAcks: true });
   await waitForSync(client);
   const text = client.text;

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConnectionBudget } from './connection-budget';
+
+const SPEC = { frames: { capacity: 5, refillPerSecond: 2 }, bytes: { capacity: 1_000, refillPerSecond: 100 } };
+
+describe('ConnectionBudget', () => {
+  it('allows a burst of frames, then refuses with a reason until the budget refills', () => {
+    const budget = new ConnectionBudget(SPEC, 0);
+    for (let i = 0; i < 5; i++) expect(budget.chargeFrame(1, 0)).toBeNull();
+    expect(budget.chargeFrame(1, 0)).toBe('more than 2 messages a second');
+    expect(budget.chargeFrame(1, 500)).toBeNull();
+  });
+
+  it('counts bytes apart from frames, so one large frame may pass where many small ones may not', () => {
+    const budget = new ConnectionBudget(SPEC, 0);
+    expect(budget.chargeFrame(1_000, 0)).toBeNull();
+    expect(budget.chargeFrame(1, 0)).toBe('more than 100 bytes a second');
+    expect(budget.chargeFrame(100, 1_000)).toBeNull();
+  });
+
+  it('allows three sync step 1 requests at once, then one every 20 s; queries count apart', () => {
+    const budget = new ConnectionBudget(SPEC, 0);
+    expect([1, 2, 3].map(() => budget.chargeRequest('sync-step-1', 0))).toEqual([null, null, null]);
+    expect(budget.chargeRequest('sync-step-1', 0)).toBe('too many sync-step-1 requests');
+    expect(budget.chargeRequest('query-awareness', 0)).toBeNull();
+    expect(budget.chargeRequest('sync-step-1', 20_000)).toBeNull();
+  });
+});
