@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { newDocumentId } from '../lib/collab/new-document-id';
 import { parseDocId, type DocId } from '../lib/ids';
+import { API_SECURITY_HEADERS } from '../lib/security-headers';
 import { verifyToken, type Role, type TokenCheck } from '../lib/tokens';
 import { signToken } from '../lib/tokens.server';
 import type { AbuseLimits } from './abuse-limits';
@@ -105,7 +106,7 @@ export function createLinksApi(options: LinksApiOptions): {
       const route = routes[path.slice(pathPrefix.length)];
       if (!route) return false;
       const reply = (status: number, body: unknown): void => {
-        response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        response.writeHead(status, { ...API_SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         response.end(JSON.stringify(body));
       };
       if (request.method !== 'POST') {
