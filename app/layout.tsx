@@ -1,5 +1,6 @@
 import localFont from 'next/font/local';
 import type { Metadata } from 'next';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 
 import './globals.css';
@@ -16,7 +17,10 @@ export const metadata: Metadata = {
   description: 'Real-time collaborative documents',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page carries its request's CSP nonce (proxy.ts), so none may be prerendered
+  // at build time: a prerendered page's scripts would have no nonce and be blocked.
+  await connection();
   return (
     <html lang="en" className={inter.variable}>
       <body>{children}</body>

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { pino } from 'pino';
 
+import { BASE_SECURITY_HEADERS } from '../lib/security-headers';
 import { parseAppEnv } from './config';
 import { createRelayEndpoint } from './server';
 import { exitGracefullyOnSignals } from './shutdown';
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
   const handlePage = app.getRequestHandler();
 
   const server = createServer((request, response) => {
+    // Set before anyone answers, so static files and Next's own errors carry them too; the relay
+    // adds its API policy and proxy.ts the page CSP on top.
+    for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) response.setHeader(name, value);
     if (relay.handleRequest(request, response)) return;
     handlePage(request, response).catch((error: unknown) => {
       logger.error({ err: error }, 'page request failed');

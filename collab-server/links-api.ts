@@ -21,13 +21,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { newDocumentId } from '../lib/collab/new-document-id';
 import { parseDocId, type DocId } from '../lib/ids';
 import { ROLES, type Role } from '../lib/roles';
+import { API_SECURITY_HEADERS } from '../lib/security-headers';
 import { verifyToken, type TokenCheck } from '../lib/tokens';
 import { signToken } from '../lib/tokens.server';
 import type { ClientKeyResolver } from './client-address';
 import { KeyedLock } from './keyed-lock';
 import type { KeyedRateLimiter } from './abuse-limits';
 import type { Logger } from './logger';
-import { JSON_RESPONSE_HEADERS } from './response-headers';
 import type { DocStore } from './storage/doc-store';
 
 const MAX_BODY_BYTES = 8 * 1024;
@@ -117,7 +117,7 @@ export function createLinksApi(options: LinksApiOptions): {
       const route = routes[path.slice(pathPrefix.length)];
       if (!route) return false;
       const reply = (status: number, body: unknown): void => {
-        response.writeHead(status, { ...JSON_RESPONSE_HEADERS, 'Cache-Control': 'no-store' });
+        response.writeHead(status, { ...API_SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
         response.end(JSON.stringify(body));
       };
       if (request.method !== 'POST') {

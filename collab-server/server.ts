@@ -10,6 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
 import { CLOSE_CODES } from '../lib/protocol';
+import { API_SECURITY_HEADERS } from '../lib/security-headers';
 import { Connection, type ConnectionLimits } from './connection';
 import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
 import { KeyedRateLimiter, OpenSocketCounter, isOriginAllowed } from './abuse-limits';
@@ -144,7 +145,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     const text = reason ?? UPGRADE_STATUS_TEXT[status];
     socket.end(
       `HTTP/1.1 ${status} ${UPGRADE_STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
-        `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+        `${API_SECURITY_HEADER_LINES}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
     );
   };
 
@@ -240,7 +241,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     if (request.method === 'GET' && path === '/metrics') {
       metrics.registry.metrics().then(
         (text) => {
-          response.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          response.writeHead(200, { ...API_SECURITY_HEADERS, 'Content-Type': metrics.registry.contentType });
           response.end(text);
         },
         (error: unknown) => {
@@ -343,6 +344,11 @@ const UPGRADE_STATUS_TEXT: Record<UpgradeRefusalStatus, string> = {
   503: 'Service Unavailable',
 };
 
+// Refusals are written as raw HTTP on the upgrade socket, so the headers are pre-formatted once.
+const API_SECURITY_HEADER_LINES = Object.entries(API_SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
 const TOKEN_REFUSAL_STATUS: Record<TokenRefusal, UpgradeRefusalStatus> = {
   missing: 401,
   malformed: 401,
@@ -368,7 +374,7 @@ async function waitForSocketsToClose(sockets: readonly WebSocket[], graceMs: num
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'Content-Type': 'application/json' });
+  response.writeHead(status, { ...API_SECURITY_HEADERS, 'Content-Type': 'application/json' });
   response.end(JSON.stringify(body));
 }
 

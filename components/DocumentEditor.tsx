@@ -12,6 +12,7 @@ import { useEffect } from 'react';
 import type { CollabSession } from '../lib/collab/collab-session';
 import type { Identity } from '../lib/collab/identity';
 import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
+import { currentPageNonce } from '../lib/collab/page-nonce';
 import { rememberDocument, renameRememberedDocument } from '../lib/collab/recent-documents';
 import { roleOfToken } from '../lib/collab/share-token';
 import { applyTextChange } from '../lib/collab/title-diff';
@@ -119,6 +120,8 @@ function CollaborativeEditor(props: { session: CollabSession; identity: Identity
   const editor = useEditor(
     {
       immediatelyRender: false,
+      // TipTap adds its base styles as a <style> element, which the page's CSP admits only with its nonce.
+      injectNonce: currentPageNonce(),
       editable: canEdit,
       extensions: [
         // Undo comes from Yjs (Collaboration), which only undoes this person's own changes.

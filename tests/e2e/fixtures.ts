@@ -1,10 +1,14 @@
-/** Playwright fixtures: one real app server (relay + web, LevelDB in a temp dir) per worker. */
+/**
+ * Playwright fixtures: one real app server (relay + web, LevelDB in a temp dir) per worker,
+ * and a watch that fails any test during which a page reported a CSP violation.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 import { startApp, type AppProcess } from '../helpers/app-process';
+import { watchCspViolations } from '../helpers/csp-violations';
 
 export { expect };
 
@@ -117,7 +121,28 @@ export function paragraphTexts(person: Person): Promise<string[]> {
   );
 }
 
-export const test = base.extend<object, { app: AppProcess; dataDir: string }>({
+/** Per-test fixtures. */
+export interface TestFixtures {
+  /** Opt-out, for tests that provoke CSP violations on purpose: `test.use({ allowCspViolations: true })`. */
+  allowCspViolations: boolean;
+  /** Every CSP violation reported so far in this test, by any page of any browser context. */
+  cspViolations: readonly string[];
+}
+
+export const test = base.extend<TestFixtures, { app: AppProcess; dataDir: string }>({
+  allowCspViolations: [false, { option: true }],
+  cspViolations: [
+    async ({ browser, allowCspViolations }, use) => {
+      const watch = watchCspViolations(browser);
+      await use(watch.violations);
+      watch.stop();
+      if (!allowCspViolations && watch.violations.length > 0) {
+        throw new Error(`the page reported Content Security Policy violations:\n${watch.violations.join('\n')}`);
+      }
+    },
+    // Automatic: every test is watched, whether or not it asks for the list.
+    { auto: true },
+  ],
   dataDir: [
     // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
