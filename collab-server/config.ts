@@ -51,6 +51,7 @@ const ENV_SCHEMA = z.object({
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
     .pipe(z.array(z.string().refine(isValidCidr, 'must be IP addresses or CIDR blocks, e.g. 10.0.0.0/8,::1')))
     .default([]),
+  COLLAB_LOG_REQUESTS: z.stringbool().default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -126,5 +127,6 @@ export function relayTunablesFromEnv(env: RelayEnv) {
     maxConnectionsPerIp: env.COLLAB_MAX_CONNECTIONS_PER_IP,
     maxConnectAttemptsPerMinute: env.COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE,
     maxApiRequestsPerMinute: env.COLLAB_MAX_API_REQUESTS_PER_MINUTE,
+    logRequestLines: env.COLLAB_LOG_REQUESTS,
   } satisfies Partial<RelayConfig>;
 }

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
-import { CLOSE_CODES } from '../lib/protocol';
+import { CLOSE_CODES, INKWELL_SUBPROTOCOL, tokenFromProtocolsHeader } from '../lib/protocol';
 import { API_SECURITY_HEADERS } from '../lib/security-headers';
 import { Connection, type ConnectionLimits } from './connection';
 import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
@@ -49,10 +49,14 @@ export const RELAY_DEFAULTS = {
   maxConnectAttemptsPerMinute: 120,
   maxApiRequestsPerMinute: 120,
   maxConnectionsPerIp: 50,
+  // An access log of raw request lines, as a reverse proxy writes one: off by default.
+  logRequestLines: false,
 } as const;
 
 /** Every tunable of a relay. */
-export type RelayConfig = { -readonly [K in keyof typeof RELAY_DEFAULTS]: (typeof RELAY_DEFAULTS)[K] extends string ? string : number };
+export type RelayConfig = {
+  -readonly [K in keyof typeof RELAY_DEFAULTS]: (typeof RELAY_DEFAULTS)[K] extends string ? string : (typeof RELAY_DEFAULTS)[K] extends boolean ? boolean : number;
+};
 
 /** What `createRelay` needs besides tunables. */
 export interface CreateRelayOptions extends Partial<RelayConfig> {
@@ -88,7 +92,7 @@ export interface RelayEndpoint {
   readonly metrics: RelayMetrics;
   /** Takes over an upgrade request (any path; refuses those outside the prefix). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Serves /healthz and /metrics; returns false for any other request. */
+  /** Serves /healthz, /metrics and the links API; returns false for any other request (which it logs when asked to). */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Stops accepting, writes everything to disk, closes sockets with 1001, closes the store. */
   close(): Promise<void>;
@@ -121,6 +125,8 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     // ws refuses a frame or a fragmented message past this from its header alone (1009), before buffering it.
     maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
+    // The app offers `inkwell` and `inkwell.token.<token>`: select the first, never echo the token back.
+    handleProtocols: (protocols) => (protocols.has(INKWELL_SUBPROTOCOL) ? INKWELL_SUBPROTOCOL : false),
   });
   const frames = new FrameCache();
   const connectionLimits: ConnectionLimits = {
@@ -149,7 +155,13 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     );
   };
 
+  // Raw, like a proxy's access log: the app's own requests carry no token in their URLs (SPEC P1a).
+  const accessLog = config.logRequestLines ? logger.child({ log: 'access' }) : null;
+  const logRequestLine = (request: IncomingMessage): void =>
+    accessLog?.info({ method: request.method, url: request.url, httpVersion: request.httpVersion }, 'request');
+
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    logRequestLine(request);
     socket.on('error', destroyOnError);
     if (isClosing) return refuseUpgrade(socket, 503);
     // Never log `request.url`: it carries the token.
@@ -165,8 +177,11 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     const releaseSlot = openSockets.tryAcquire(clientKey);
     if (!releaseSlot) return refuseUpgrade(socket, 429, 'too many connections');
     socket.once('close', releaseSlot);
+    // The app sends the token in Sec-WebSocket-Protocol, which proxies do not log as they log URLs;
+    // stock y-websocket clients can only put it in the query string.
+    const token = tokenFromProtocolsHeader(request.headers['sec-websocket-protocol']) ?? url.searchParams.get('token');
     // The signature is checked before anything is read: a forged link costs no storage read.
-    const check = verifyToken(url.searchParams.get('token'), { key: options.secret, docId });
+    const check = verifyToken(token, { key: options.secret, docId });
     if (!check.ok) return refuseUpgrade(socket, TOKEN_REFUSAL_STATUS[check.reason], check.reason);
     const { claims } = check;
     const wantsSavedAcks = url.searchParams.get('saved') === '1';
@@ -228,6 +243,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   };
 
   const onRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
+    logRequestLine(request);
     const path = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
     if (request.method === 'GET' && path === '/healthz') {
       const stats = rooms.stats();

@@ -12,6 +12,7 @@ import { useEffect } from 'react';
 import type { CollabSession } from '../lib/collab/collab-session';
 import type { Identity } from '../lib/collab/identity';
 import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
+import { renderCaret, renderSelection } from '../lib/collab/carets';
 import { currentPageNonce } from '../lib/collab/page-nonce';
 import { rememberDocument, renameRememberedDocument } from '../lib/collab/recent-documents';
 import { roleOfToken } from '../lib/collab/share-token';
@@ -51,7 +52,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
     keepCurrentPageOffline().catch(() => undefined);
   }, [docId]);
   useEffect(() => {
-    if (state.save !== 'saving') return undefined;
+    if (state.save === 'saved') return undefined;
     const warn = (event: BeforeUnloadEvent): void => event.preventDefault();
     window.addEventListener('beforeunload', warn);
     return () => window.removeEventListener('beforeunload', warn);
@@ -130,7 +131,8 @@ function CollaborativeEditor(props: { session: CollabSession; identity: Identity
         TaskItem.configure({ nested: true }),
         Placeholder.configure({ placeholder: canEdit ? 'Start writing…' : 'Nothing here yet.' }),
         Collaboration.configure({ document: session.doc, field: 'content' }),
-        CollaborationCaret.configure({ provider: session.provider, user: identity }),
+        // Our own drawing: plain-text names and #rrggbb colours only, whatever a remote state holds.
+        CollaborationCaret.configure({ provider: session.provider, user: identity, render: renderCaret, selectionRender: renderSelection }),
       ],
       editorProps: { attributes: { class: 'prose', 'aria-label': 'Document body' } },
     },

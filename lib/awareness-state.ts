@@ -10,6 +10,11 @@ import { z } from 'zod';
 
 import { ROLE_NAMES } from './roles';
 
+// In the browser zod must not compile parsers with `new Function`: the app's CSP
+// forbids eval, and even zod's probe for it is reported as a violation. The relay
+// keeps the compiled (faster) parsers.
+if (typeof window !== 'undefined') z.config({ jitless: true });
+
 /** The root XML fragment TipTap edits (`Collaboration`'s `field`); carets point into nothing else. */
 export const DOCUMENT_BODY_FIELD = 'content';
 

@@ -8,9 +8,11 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
-import { isChangeFrame } from '../protocol/codec';
+import { denialCodeOf, isChangeFrame } from '../protocol/codec';
 import { CLOSE_CODES } from '../protocol/close-codes';
-import { MESSAGE_TAGS } from '../protocol/messages';
+import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS } from '../protocol/messages';
+import { socketProtocolsFor } from '../protocol/subprotocols';
+import { guardAwareness } from './awareness-guard';
 import { fullJitterDelayMs } from './backoff';
 import { SavedTracker } from './saved-tracker';
 
@@ -21,8 +23,12 @@ export type ConnectionStatus =
   | { readonly kind: 'offline' }
   | { readonly kind: 'reconnecting'; readonly nextAttemptAt: number };
 
-/** Whether this browser's changes are on the relay's disk. */
-export type SaveStatus = 'saved' | 'saving';
+/**
+ * Whether this browser's changes are on the relay's disk; `too-large` when the
+ * relay refused them because the document reached its size limit (they stay in
+ * this browser only).
+ */
+export type SaveStatus = 'saved' | 'saving' | 'too-large';
 
 /** Whether the link still opens the document. */
 export type AccessStatus = 'granted' | 'link-reset' | 'denied';
@@ -64,6 +70,9 @@ export class CollabSession {
   private readonly options: CollabSessionOptions;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private isDestroyed = false;
+  private readonly unguardAwareness: () => void;
+  /** Set once the relay refused a change of ours for the document's size: nothing since can be saved. */
+  private isRefusedForSize = false;
 
   constructor(options: CollabSessionOptions) {
     this.options = options;
@@ -81,8 +90,9 @@ export class CollabSession {
     this.local?.whenSynced.then(() => this.update({ isLocalReady: true }));
 
     this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
-      params: { saved: '1', token: options.token },
-      WebSocketPolyfill: countingWebSocket(this.saved),
+      // The token rides in the handshake's Sec-WebSocket-Protocol header, never in the URL (proxies log URLs).
+      params: { saved: '1' },
+      WebSocketPolyfill: countingWebSocket(this.saved, socketProtocolsFor(options.token)),
       // Inkwell schedules reconnects itself (full jitter); the provider only reports closes.
       shouldReconnect: () => false,
     } as ConstructorParameters<typeof WebsocketProvider>[3]);
@@ -91,8 +101,16 @@ export class CollabSession {
       this.saved.noteAcknowledged(decoding.readVarUint(decoder));
       this.refreshSaved();
     };
+    this.provider.messageHandlers[MESSAGE_TAGS.auth] = (_encoder, decoder) => {
+      if (decoding.readVarUint(decoder) !== AUTH_TAGS.permissionDenied) return;
+      if (denialCodeOf(decoding.readVarString(decoder)) !== DENIAL_CODES.documentTooLarge) return;
+      this.isRefusedForSize = true;
+      this.refreshSaved();
+    };
+    this.unguardAwareness = guardAwareness(this.provider);
     this.provider.on('status', ({ status }: { status: string }) => {
       if (status === 'connecting') this.update({ connection: { kind: 'connecting' } });
+      if (status === 'disconnected') this.renewPresenceClock();
     });
     this.provider.on('sync', (isSynced: boolean) => {
       if (!isSynced) return;
@@ -144,6 +162,7 @@ export class CollabSession {
       window.removeEventListener('offline', this.onOffline);
     }
     this.doc.off('update', this.onDocUpdate);
+    this.unguardAwareness();
     this.provider.destroy();
     void this.local?.destroy();
     this.doc.destroy();
@@ -198,8 +217,19 @@ export class CollabSession {
     this.provider.ws?.close();
   };
 
+  // The relay announced this client's departure to the others at its last clock + 1,
+  // and they ignore any state of it that is not newer than that: step past it now, so
+  // the state sent on reconnecting (with no change of its own) shows at once.
+  private renewPresenceClock(): void {
+    const { awareness } = this.provider;
+    const state = awareness.getLocalState();
+    if (state === null) return;
+    awareness.setLocalState(state);
+    awareness.setLocalState(state);
+  }
+
   private refreshSaved(): void {
-    const save: SaveStatus = this.saved.isSaved() ? 'saved' : 'saving';
+    const save: SaveStatus = this.isRefusedForSize ? 'too-large' : this.saved.isSaved() ? 'saved' : 'saving';
     if (save !== this.state.save) this.update({ save });
   }
 
@@ -211,12 +241,13 @@ export class CollabSession {
 }
 
 /**
- * The browser's WebSocket, counting the document-changing frames the provider
- * sends, so `saved` acknowledgements can be matched to them.
+ * The browser's WebSocket, opened with the share-link token in its subprotocols,
+ * counting the document-changing frames the provider sends, so `saved`
+ * acknowledgements can be matched to them.
  */
-function countingWebSocket(tracker: SavedTracker): typeof WebSocket {
+function countingWebSocket(tracker: SavedTracker, protocols: string[]): typeof WebSocket {
   return class CountingWebSocket extends WebSocket {
-    constructor(url: string | URL, protocols?: string | string[]) {
+    constructor(url: string | URL) {
       super(url, protocols);
       tracker.noteNewSocket();
     }

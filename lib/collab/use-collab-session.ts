@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type * as Y from 'yjs';
 
+import { isSafeColor } from '../awareness-state';
 import type { Role } from '../roles';
 
 import { CollabSession, type SessionState } from './collab-session';
@@ -78,7 +79,8 @@ export function useAwarenessUsers(
       const present: PresentUser[] = [];
       awareness.getStates().forEach((state, clientId) => {
         const { user, role: stateRole } = state as { user?: { name?: unknown; color?: unknown }; role?: unknown };
-        if (typeof user?.name !== 'string' || typeof user.color !== 'string') return;
+        // Remote states are validated on arrival (awareness-guard.ts); this check keeps the avatars safe on their own.
+        if (typeof user?.name !== 'string' || !isSafeColor(user.color)) return;
         present.push({
           clientId,
           name: user.name,

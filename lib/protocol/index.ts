@@ -3,3 +3,4 @@ export * from './close-codes';
 export * from './codec';
 export * from './errors';
 export * from './messages';
+export * from './subprotocols';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 import { startApp, type AppProcess } from '../helpers/app-process';
+import { findTokens } from '../helpers/token-leaks';
 import { watchCspViolations } from '../helpers/csp-violations';
 
 export { expect };
@@ -127,6 +128,8 @@ export interface TestFixtures {
   allowCspViolations: boolean;
   /** Every CSP violation reported so far in this test, by any page of any browser context. */
   cspViolations: readonly string[];
+  /** Fails the test if the app logged a share-link token while it ran (its access log is on). */
+  noTokensInLogs: void;
 }
 
 export const test = base.extend<TestFixtures, { app: AppProcess; dataDir: string }>({
@@ -141,6 +144,15 @@ export const test = base.extend<TestFixtures, { app: AppProcess; dataDir: string
       }
     },
     // Automatic: every test is watched, whether or not it asks for the list.
+    { auto: true },
+  ],
+  noTokensInLogs: [
+    async ({ app }, use) => {
+      const before = app.output.length;
+      await use();
+      const leaked = findTokens(app.output.slice(before).join(''));
+      if (leaked.length > 0) throw new Error(`the app logged ${leaked.length} share-link token(s), e.g. ${leaked[0]!.slice(0, 12)}…`);
+    },
     { auto: true },
   ],
   dataDir: [
