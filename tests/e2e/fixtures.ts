@@ -48,6 +48,16 @@ export async function createDoc(baseUrl: string): Promise<SharedDoc> {
   return { docId: created.docId, editorToken: created.token, viewerToken: links.viewerToken };
 }
 
+/** Resets the links of `doc` through the API, as an editor's *Reset links* does: every link issued so far stops working. */
+export async function resetLinks(baseUrl: string, doc: SharedDoc): Promise<void> {
+  const response = await fetch(`${baseUrl}/collab/api/links/reset`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ docId: doc.docId, token: doc.editorToken }),
+  });
+  if (!response.ok) throw new Error(`resetting the links failed with ${response.status}`);
+}
+
 /** The share link of `doc` for `role`. */
 export function linkOf(baseUrl: string, doc: SharedDoc, role: 'editor' | 'viewer' = 'editor'): string {
   return `${baseUrl}/d/${doc.docId}#k=${role === 'editor' ? doc.editorToken : doc.viewerToken}`;
