@@ -1,7 +1,9 @@
 /**
  * One open document in the browser: its `Y.Doc`, a local copy in IndexedDB,
  * and the y-websocket connection to the relay, with Inkwell's reconnect policy
- * and saved tracking. Framework-free; React reads it through the hooks in this folder.
+ * and saved tracking. A link refused for good deletes the browser's copy
+ * (link-refusal.ts, local-copy.ts). Framework-free; React reads it through the
+ * hooks in this folder.
  */
 import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
