@@ -4,7 +4,7 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from './tests/helpers/chromium'
 
 export default defineConfig({
   testDir: 'tests',
-  // User journeys first, then the attacks on them; files run in this order with one worker.
+  // User journeys, then attacks on them (tests/security/, one file per attack); alphabetical, so in that order.
   testMatch: ['e2e/**/*.spec.ts', 'security/**/*.spec.ts'],
   globalSetup: './tests/helpers/build-server.ts',
   outputDir: 'test-results',

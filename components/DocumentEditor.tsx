@@ -46,11 +46,14 @@ export function DocumentEditor({ docId }: { docId: string }) {
     if (session) renameRememberedDocument(docId, title);
   }, [title, docId, session]);
   useEffect(() => {
-    if (token) rememberDocument(docId, titleText?.toString() ?? '', token);
-  }, [docId, titleText, token]);
+    // Only a link the relay accepted is remembered: opening a mistyped or crafted
+    // link must not replace a working one, nor make its refusal delete this copy.
+    if (token && state.hasSynced) rememberDocument(docId, titleText?.toString() ?? '', token);
+  }, [docId, titleText, token, state.hasSynced]);
   useEffect(() => {
-    keepCurrentPageOffline().catch(() => undefined);
-  }, [docId]);
+    if (!session) return;
+    keepCurrentPageOffline({ isWanted: session.isKeepingLocalCopy }).catch(() => undefined);
+  }, [docId, session]);
   useEffect(() => {
     if (state.save === 'saved') return undefined;
     const warn = (event: BeforeUnloadEvent): void => event.preventDefault();

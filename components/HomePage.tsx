@@ -6,7 +6,8 @@ import { useEffect, useState } from 'react';
 
 import { keepCurrentPageOffline } from '../lib/collab/offline-pages';
 import { createDocument } from '../lib/collab/links-client';
-import { forgetDocument, loadRecentDocuments, rememberDocument, type RecentDocument } from '../lib/collab/recent-documents';
+import { forgetLocalCopy } from '../lib/collab/local-copy';
+import { loadRecentDocuments, rememberDocument, type RecentDocument } from '../lib/collab/recent-documents';
 
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -54,7 +55,8 @@ export function HomePage() {
                   type="button"
                   aria-label={`Remove ${entry.title || 'Untitled document'} from the list`}
                   onClick={() => {
-                    forgetDocument(entry.id);
+                    // The list entry goes at once; the offline copy and cached page follow.
+                    forgetLocalCopy(entry.id).catch(reportError);
                     setRecent(loadRecentDocuments());
                   }}
                 >

@@ -1,7 +1,9 @@
 /**
  * One open document in the browser: its `Y.Doc`, a local copy in IndexedDB,
  * and the y-websocket connection to the relay, with Inkwell's reconnect policy
- * and saved tracking. Framework-free; React reads it through the hooks in this folder.
+ * and saved tracking. A link refused for good deletes the browser's copy
+ * (link-refusal.ts, local-copy.ts). Framework-free; React reads it through the
+ * hooks in this folder.
  */
 import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
@@ -14,6 +16,9 @@ import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS } from '../protocol/messages';
 import { socketProtocolsFor } from '../protocol/subprotocols';
 import { guardAwareness } from './awareness-guard';
 import { fullJitterDelayMs } from './backoff';
+import { mayForgetAfterRefusal, RETRY, shouldCheckLinkAfterClose, verdictOfCheck, type LinkVerdict, type RefusedAccess } from './link-refusal';
+import { forgetLocalCopy, localDatabaseName } from './local-copy';
+import { rememberedToken } from './recent-documents';
 import { SavedTracker } from './saved-tracker';
 
 /** The connection as the user sees it. */
@@ -31,7 +36,7 @@ export type ConnectionStatus =
 export type SaveStatus = 'saved' | 'saving' | 'too-large';
 
 /** Whether the link still opens the document. */
-export type AccessStatus = 'granted' | 'link-reset' | 'denied';
+export type AccessStatus = 'granted' | RefusedAccess;
 
 /** A snapshot of everything the UI renders about the session. */
 export interface SessionState {
@@ -51,8 +56,8 @@ export interface CollabSessionOptions {
   readonly token: string;
   /** Base URL of the relay, e.g. `wss://host/collab`. */
   readonly relayUrl: string;
-  /** Asks the relay why a token is refused (the WebSocket API cannot tell). */
-  readonly checkToken?: (docId: string, token: string) => Promise<{ ok: boolean; reason?: string }>;
+  /** Asks the relay why a token is refused (the WebSocket API cannot tell); rejects on HTTP errors. */
+  readonly checkToken?: (docId: string, token: string) => Promise<unknown>;
   /** Keep a copy in IndexedDB (off in environments without it). */
   readonly persistLocally?: boolean;
 }
@@ -66,7 +71,9 @@ export class CollabSession {
   private readonly listeners = new Set<() => void>();
   private state: SessionState;
   private reconnectAttempt = 0;
+  private hasSocketOpened = false;
   private isExpectingLinkReset = false;
+  private isForgettingLocalCopy = false;
   private readonly options: CollabSessionOptions;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private isDestroyed = false;
@@ -86,7 +93,7 @@ export class CollabSession {
     // Registered before the provider's own listener, so a change's epoch is
     // counted before the frame that carries it is sent.
     this.doc.on('update', this.onDocUpdate);
-    this.local = options.persistLocally ? new IndexeddbPersistence(`inkwell:${options.docId}`, this.doc) : null;
+    this.local = options.persistLocally ? new IndexeddbPersistence(localDatabaseName(options.docId), this.doc) : null;
     this.local?.whenSynced.then(() => this.update({ isLocalReady: true }));
 
     this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
@@ -109,7 +116,11 @@ export class CollabSession {
     };
     this.unguardAwareness = guardAwareness(this.provider);
     this.provider.on('status', ({ status }: { status: string }) => {
-      if (status === 'connecting') this.update({ connection: { kind: 'connecting' } });
+      if (status === 'connecting') {
+        this.hasSocketOpened = false;
+        this.update({ connection: { kind: 'connecting' } });
+      }
+      if (status === 'connected') this.hasSocketOpened = true;
       if (status === 'disconnected') this.renewPresenceClock();
     });
     this.provider.on('sync', (isSynced: boolean) => {
@@ -119,10 +130,10 @@ export class CollabSession {
     });
     this.provider.on('closed', (event: { code: number }) => {
       if (event.code === CLOSE_CODES.linkReset) {
-        if (!this.isExpectingLinkReset) this.update({ access: 'link-reset', connection: { kind: 'offline' } });
+        this.refuse({ kind: 'refused', access: 'link-reset', isDefinite: true });
         return;
       }
-      void this.afterClose();
+      void this.afterClose(this.hasSocketOpened);
     });
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline);
@@ -141,13 +152,17 @@ export class CollabSession {
 
   /** Drops the connection and reconnects at once (used when the network returns). */
   reconnectNow(): void {
-    if (this.isDestroyed) return;
+    // A refused link stays refused: coming back online must not knock again.
+    if (this.isDestroyed || this.state.access !== 'granted') return;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     if (this.provider.wsconnected || this.provider.wsconnecting) return;
     this.update({ connection: { kind: 'connecting' } });
     this.provider.connect();
   }
+
+  /** False once a refusal made this session delete the browser's copy: nothing may store one again. */
+  isKeepingLocalCopy = (): boolean => !this.isForgettingLocalCopy;
 
   /** This client is about to reset the links itself: its own session's close is expected. */
   expectLinkReset(): void {
@@ -169,21 +184,45 @@ export class CollabSession {
     this.listeners.clear();
   }
 
-  // A refused upgrade reaches the browser as a bare close; before the first sync,
-  // ask the relay whether the link itself is the problem rather than retrying forever.
-  private async afterClose(): Promise<void> {
-    if (!this.state.hasSynced && this.options.checkToken && !isBrowserOffline()) {
+  // A refused upgrade reaches the browser as a bare close, so ask the relay whether
+  // the link itself is the problem rather than retrying forever. Offline there is
+  // nobody to ask, and the close says nothing about the link.
+  private async afterClose(hasSocketOpened: boolean): Promise<void> {
+    const { checkToken, docId, token } = this.options;
+    if (checkToken && shouldCheckLinkAfterClose({ hasSocketOpened, hasSynced: this.state.hasSynced }) && !isBrowserOffline()) {
+      let verdict: LinkVerdict;
       try {
-        const check = await this.options.checkToken(this.options.docId, this.options.token);
-        if (!check.ok) {
-          this.update({ access: check.reason === 'reset' ? 'link-reset' : 'denied', connection: { kind: 'offline' } });
-          return;
-        }
+        verdict = verdictOfCheck(await checkToken(docId, token));
       } catch {
-        // The relay is unreachable: an ordinary outage, handled by reconnecting.
+        // Unreachable, or an error status (5xx, 429): an ordinary outage, never a reason to delete.
+        verdict = RETRY;
+      }
+      // Destroyed while asking: the page moved on (another link, or away), and decides for itself.
+      if (this.isDestroyed) return;
+      if (verdict.kind === 'refused') {
+        this.refuse(verdict);
+        return;
       }
     }
     this.scheduleReconnect();
+  }
+
+  private refuse(verdict: Extract<LinkVerdict, { kind: 'refused' }>): void {
+    // This page reset the links itself and is about to reopen with the new one.
+    if (this.isExpectingLinkReset && verdict.access === 'link-reset') return;
+    const { docId, token } = this.options;
+    const isForgetting = verdict.isDefinite && mayForgetAfterRefusal({ refusedToken: token, rememberedToken: rememberedToken(docId) });
+    // Set before anyone hears of the refusal, so a page copy stored from here on is undone (keepCurrentPageOffline).
+    if (isForgetting) this.isForgettingLocalCopy = true;
+    this.update({ access: verdict.access, connection: { kind: 'offline' } });
+    // Errors surface as the browser's own uncaught-error report; the page has already said what it can.
+    if (isForgetting) this.deleteLocalCopy().catch(reportError);
+  }
+
+  private async deleteLocalCopy(): Promise<void> {
+    // Closed first, so nothing is written after the deletion and it need not wait for this connection.
+    await this.local?.destroy();
+    await forgetLocalCopy(this.options.docId);
   }
 
   private scheduleReconnect(): void {

@@ -59,6 +59,11 @@ export async function createDoc(baseUrl: string): Promise<SharedDoc> {
   return { docId: created.docId, ownerToken: created.token, editorToken: links.editorToken, viewerToken: links.viewerToken };
 }
 
+/** Resets the links of `doc` through the API, as the owner's *Reset links* does: every link issued so far stops working. */
+export async function resetLinks(baseUrl: string, doc: SharedDoc): Promise<void> {
+  await postLinksApi(baseUrl, '/links/reset', { docId: doc.docId, token: doc.ownerToken });
+}
+
 /** The share link of `doc` for `role`. */
 export function linkOf(baseUrl: string, doc: SharedDoc, role: 'owner' | 'editor' | 'viewer' = 'editor'): string {
   return `${baseUrl}/d/${doc.docId}#k=${doc[`${role}Token`]}`;
