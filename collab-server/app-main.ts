@@ -17,7 +17,7 @@ import { BASE_SECURITY_HEADERS } from '../lib/security-headers';
 import { parseAppEnv } from './config';
 import { createRelayEndpoint } from './server';
 import { exitGracefullyOnSignals } from './shutdown';
-import { openRelayDataDir, parseEnvOrExit } from './startup';
+import { openRelayDataDir, parseEnvOrExit, startMetricsIfConfigured } from './startup';
 
 const REPO_ROOT = findPackageRoot(fileURLToPath(new URL('.', import.meta.url)));
 const RELAY_PATH_PREFIX = '/collab';
@@ -76,16 +76,20 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(env.PORT, env.HOST, () => resolveListen());
   });
+  const metricsServer = await startMetricsIfConfigured(env, relay.metrics, logger);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.child({}, { level: 'info' }).info({ dataDir, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
+  const readyLog = logger.child({}, { level: 'info' });
+  if (metricsServer) readyLog.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
+  readyLog.info({ dataDir, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
 
   exitGracefullyOnSignals({
     logger,
     close: async () => {
       server.close();
       await relay.close();
+      await metricsServer?.close();
     },
   });
 }

@@ -10,6 +10,8 @@ import { RELAY_DEFAULTS, type RelayConfig } from './server';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
 const SECRET_RULE = `must be the base64url encoding of at least ${SECRET_BYTES} random bytes; \`npm run secret\` prints one`;
 // 32 random bytes hold about 30 distinct values; a key with few is a pattern, not a secret.
 const MIN_DISTINCT_SECRET_BYTES = 16;
@@ -52,6 +54,9 @@ const ENV_SCHEMA = z.object({
     .pipe(z.array(z.string().refine(isValidCidr, 'must be IP addresses or CIDR blocks, e.g. 10.0.0.0/8,::1')))
     .default([]),
   COLLAB_LOG_REQUESTS: z.stringbool().default(false),
+  COLLAB_METRICS_PORT: integer(0, 65_535).optional(),
+  COLLAB_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  COLLAB_METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -88,6 +93,12 @@ export function parseAppEnv(env: Record<string, string | undefined>): AppEnv {
 
 // Rules between variables, which zod's per-field schema cannot state.
 function checkedTogether<T extends RelayEnv>(parsed: T, env: Record<string, string | undefined>): T {
+  if (parsed.COLLAB_METRICS_PORT !== undefined && !LOOPBACK_HOSTS.has(parsed.COLLAB_METRICS_HOST) && !parsed.COLLAB_METRICS_TOKEN) {
+    throw new ConfigError(
+      `invalid configuration: COLLAB_METRICS_TOKEN="": required when COLLAB_METRICS_HOST=${JSON.stringify(parsed.COLLAB_METRICS_HOST)} ` +
+        'is not a loopback address, or anyone who reaches that port reads the metrics',
+    );
+  }
   if (parsed.COLLAB_RATE_BYTE_BURST < parsed.COLLAB_MAX_MESSAGE_BYTES) {
     throw new ConfigError(
       `invalid configuration: COLLAB_RATE_BYTE_BURST=${JSON.stringify(env.COLLAB_RATE_BYTE_BURST ?? '')}: ` +

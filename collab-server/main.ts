@@ -7,17 +7,26 @@ import { pino } from 'pino';
 import { parseRelayEnv } from './config';
 import { createRelay } from './server';
 import { exitGracefullyOnSignals } from './shutdown';
-import { openRelayDataDir, parseEnvOrExit } from './startup';
+import { openRelayDataDir, parseEnvOrExit, startMetricsIfConfigured } from './startup';
 
 async function main(): Promise<void> {
   const env = parseEnvOrExit(parseRelayEnv, 'inkwell relay');
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell-relay' } });
   const { dataDir, relayOptions } = await openRelayDataDir(env);
   const relay = await createRelay({ ...relayOptions, logger, host: env.COLLAB_HOST, port: env.COLLAB_PORT });
-  // The ready line is printed whatever LOG_LEVEL says: scripts and tests wait for it.
-  logger.child({}, { level: 'info' }).info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
+  const metricsServer = await startMetricsIfConfigured(env, relay.metrics, logger);
+  // The ready lines are printed whatever LOG_LEVEL says: scripts and tests wait for them.
+  const readyLog = logger.child({}, { level: 'info' });
+  if (metricsServer) readyLog.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
+  readyLog.info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
 
-  exitGracefullyOnSignals({ logger, close: () => relay.close() });
+  exitGracefullyOnSignals({
+    logger,
+    close: async () => {
+      await relay.close();
+      await metricsServer?.close();
+    },
+  });
 }
 
 main().catch((error: unknown) => {

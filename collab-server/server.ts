@@ -1,7 +1,8 @@
 /**
  * `createRelay`: the HTTP + WebSocket front of the relay. It validates the
  * upgrade, creates a `Connection` per socket, runs the heartbeat sweep, and
- * serves /healthz and /metrics. Rooms and storage live behind it.
+ * serves /healthz (status only) and the links API. Metrics have a listener of
+ * their own (metrics-server.ts). Rooms and storage live behind it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,7 +93,7 @@ export interface RelayEndpoint {
   readonly metrics: RelayMetrics;
   /** Takes over an upgrade request (any path; refuses those outside the prefix). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Serves /healthz, /metrics and the links API; returns false for any other request (which it logs when asked to). */
+  /** Serves /healthz and the links API; returns false for any other request (which it logs when asked to). */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Stops accepting, writes everything to disk, closes sockets with 1001, closes the store. */
   close(): Promise<void>;
@@ -245,26 +246,9 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   const onRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     logRequestLine(request);
     const path = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
+    // Status only: counts of connections and rooms would tell anyone how busy the relay is.
     if (request.method === 'GET' && path === '/healthz') {
-      const stats = rooms.stats();
-      sendJson(response, isClosing ? 503 : 200, {
-        status: isClosing ? 'closing' : 'ok',
-        connections: connections.size,
-        rooms: stats.count,
-      });
-      return true;
-    }
-    if (request.method === 'GET' && path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => {
-          response.writeHead(200, { ...API_SECURITY_HEADERS, 'Content-Type': metrics.registry.contentType });
-          response.end(text);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'metrics collection failed');
-          sendJson(response, 500, { error: 'metrics collection failed' });
-        },
-      );
+      sendJson(response, isClosing ? 503 : 200, { status: isClosing ? 'closing' : 'ok' });
       return true;
     }
     return linksApi.handle(request, response, path);

@@ -3,6 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { ConfigError, relayTunablesFromEnv, type RelayEnv } from './config';
+import type { Logger } from './logger';
+import type { RelayMetrics } from './metrics';
+import { startMetricsServer, type MetricsServer } from './metrics-server';
 import { loadOrCreateSecret } from './secret';
 import type { CreateRelayOptions } from './server';
 import { openLevelStore } from './storage/leveldb';
@@ -39,4 +42,16 @@ export async function openRelayDataDir(env: RelayEnv): Promise<{ dataDir: string
       ...relayTunablesFromEnv(env),
     },
   };
+}
+
+/** Starts the metrics listener when COLLAB_METRICS_PORT is set; returns it, or null. */
+export async function startMetricsIfConfigured(env: RelayEnv, metrics: RelayMetrics, logger: Logger): Promise<MetricsServer | null> {
+  if (env.COLLAB_METRICS_PORT === undefined) return null;
+  const server = await startMetricsServer(metrics, {
+    host: env.COLLAB_METRICS_HOST,
+    port: env.COLLAB_METRICS_PORT,
+    token: env.COLLAB_METRICS_TOKEN,
+    logger,
+  });
+  return server;
 }

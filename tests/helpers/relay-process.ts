@@ -68,6 +68,15 @@ export function spawnRelay(teardown: Teardown, env: Record<string, string>): Pro
   });
 }
 
+/** The metrics URL the relay printed at start (it was spawned with COLLAB_METRICS_PORT). */
+export function metricsUrlOf(relay: RelayProcess): string {
+  for (const line of relay.stdout) {
+    const match = /metrics on (http:\/\/[^"\s]+)/.exec(line);
+    if (match?.[1]) return match[1];
+  }
+  throw new Error('the relay printed no metrics address');
+}
+
 /** Runs the relay process expecting it to fail; resolves with its exit code and stderr. */
 export function runRelayExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, RELAY_ENTRY, {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Teardown, connectClient, makeTempDir, tokenIssuer, upgradeStatus, waitForSaved, waitForSync, waitUntil } from '../helpers/relay';
-import { TEST_SECRET, runRelayExpectingFailure, spawnRelay } from '../helpers/relay-process';
+import { TEST_SECRET, metricsUrlOf, runRelayExpectingFailure, spawnRelay } from '../helpers/relay-process';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
@@ -25,8 +25,9 @@ describe('relay process', () => {
     expect(stderr).toContain(name);
   });
 
-  it('prints its address, logs JSON lines, and serves /healthz and /metrics', async () => {
-    const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: await makeTempDir(teardown) });
+  it('prints its addresses, logs JSON lines, serves /healthz, and /metrics on its own port', async () => {
+    const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: await makeTempDir(teardown), COLLAB_METRICS_PORT: '0' });
+    const metricsUrl = metricsUrlOf(relay);
     expect(relay.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     const client = connectClient(teardown, relay, 'ops');
     await waitForSync(client);
@@ -34,13 +35,13 @@ describe('relay process', () => {
 
     const health = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', connections: 1, rooms: 1 });
+    expect(await health.json()).toEqual({ status: 'ok' });
 
     await waitUntil(async () => {
-      const text = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+      const text = await (await fetch(metricsUrl)).text();
       return /inkwell_relay_messages_in_total\{type="update"\} [1-9]/.test(text);
     });
-    const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    const metrics = await (await fetch(metricsUrl)).text();
     for (const name of [
       'inkwell_relay_connections 1',
       'inkwell_relay_rooms 1',

@@ -8,7 +8,8 @@ import {
   Teardown,
   connectClient,
   makeTempDir,
-  relayHealth,
+  loadedRooms,
+  openConnections,
   startRelay,
   waitForSaved,
   waitForSync,
@@ -152,18 +153,18 @@ describe('relay storage', () => {
     await waitForSync(writer);
     writer.text.insert(0, 'kept while unloaded');
     await waitForSaved(writer);
-    expect((await relayHealth(relay)).rooms).toBe(1);
+    expect(await loadedRooms(relay)).toBe(1);
     writer.provider.destroy();
-    await waitUntil(async () => (await relayHealth(relay)).rooms === 0, { what: 'unload' });
+    await waitUntil(async () => (await loadedRooms(relay)) === 0, { what: 'unload' });
 
-    const metricsText = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    const metricsText = await relay.metrics.registry.metrics();
     expect(metricsText).toMatch(/^inkwell_relay_rooms 0$/m);
     expect(metricsText).toMatch(/^inkwell_relay_room_memory_bytes 0$/m);
 
     const reader = connectClient(teardown, relay, 'idle');
     await waitForSync(reader);
     expect(reader.text.toString()).toBe('kept while unloaded');
-    const loadedMetrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    const loadedMetrics = await relay.metrics.registry.metrics();
     expect(loadedMetrics).toMatch(/^inkwell_relay_rooms 1$/m);
     expect(loadedMetrics).toMatch(/^inkwell_relay_room_memory_bytes [1-9]\d*$/m);
   });
@@ -174,8 +175,8 @@ describe('relay storage', () => {
     const leaver = connectClient(teardown, relay, 'busy');
     await Promise.all([waitForSync(stayer), waitForSync(leaver)]);
     leaver.provider.destroy();
-    await waitUntil(async () => (await relayHealth(relay)).connections === 1);
+    await waitUntil(async () => (await openConnections(relay)) === 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await relayHealth(relay)).rooms).toBe(1);
+    expect(await loadedRooms(relay)).toBe(1);
   });
 });

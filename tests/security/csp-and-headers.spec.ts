@@ -128,7 +128,6 @@ test('[H1][H2] static files, the service worker and 404s carry the base headers;
   // Answered by the relay inside app-main, before Next.js sees the request.
   const endpoints: [string, RequestInit, number][] = [
     ['/healthz', {}, 200],
-    ['/metrics', {}, 200],
     ['/collab/api/documents', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }, 201],
     ['/collab/api/links', {}, 405],
   ];

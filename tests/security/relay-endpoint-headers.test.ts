@@ -43,11 +43,11 @@ function refusedUpgradeHeaders(url: string): Promise<{ status: number; headers: 
 }
 
 describe('standalone relay endpoint headers', () => {
-  it('[H1][H2] /healthz, /metrics and unknown paths answer with nosniff, no-referrer, the Permissions-Policy and the API CSP', async () => {
+  it('[H1][H2] /healthz, and /metrics and unknown paths (both 404 on the public port), answer with nosniff, no-referrer, the Permissions-Policy and the API CSP', async () => {
     const relay = await startTestRelay();
     for (const [path, status] of [
       ['/healthz', 200],
-      ['/metrics', 200],
+      ['/metrics', 404],
       ['/no-such-endpoint', 404],
     ] as const) {
       const response = await fetch(`http://127.0.0.1:${relay.port}${path}`);
