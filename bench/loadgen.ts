@@ -12,6 +12,7 @@ import * as decoding from 'lib0/decoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
+import { summarize, type LatencyStats } from './latency-stats';
 import { MESSAGE_TAGS, SYNC_TAGS, encode, encodeAwarenessUpdate } from '../lib/protocol';
 import { frame, hocuspocusAuthMessage, messageOffset, type WireProtocol } from './wire';
 
@@ -29,15 +30,6 @@ export interface LoadSpec {
   readonly isIdle?: boolean;
 }
 
-/** Latency summary in milliseconds. */
-export interface LatencyStats {
-  readonly count: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
 /** What the generator reports. */
 export interface LoadResult {
   readonly connected: number;
@@ -49,13 +41,6 @@ const TEXT_MARK = /~(\d+)\.(\d+)\.(\d+)~/g;
 const AWARENESS_MARK = /\^(\d+)\.(\d+)\.(\d+)\^/g;
 const nowUs = (): number => Math.round(performance.now() * 1000);
 
-export function summarize(latenciesMs: number[]): LatencyStats {
-  if (latenciesMs.length === 0) return { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN };
-  const sorted = latenciesMs.slice().sort((a, b) => a - b);
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  const round = (value: number): number => Math.round(value * 100) / 100;
-  return { count: sorted.length, p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted[sorted.length - 1]!) };
-}
 
 class Client {
   readonly doc = new Y.Doc();

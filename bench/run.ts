@@ -8,7 +8,6 @@
  *                    [--repeats 2] [--latency-repeats 3] [--duration 20] [--idle 2000,10000] [--cold-updates 50000] [--keys 300]
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { parseArgs } from 'node:util';
 
 import { loadEditingTrace } from '../tests/helpers/editing-trace';
 import { writeCharts } from './charts';
+import { cpuSeconds, rssBytes } from './proc-stats';
 import { measureColdLoad, measureIngest, type ColdLoadResult, type IngestResult } from './document-scenarios';
 import type { LoadResult, LoadSpec } from './loadgen';
 import { SERVER_KINDS, startServer, type ServerKind, type ServerUnderTest } from './servers';
@@ -132,16 +132,6 @@ function scenarioList(ids: readonly string[]): Scenario[] {
     }
   }
   return all;
-}
-
-/** CPU seconds used by a process so far (utime + stime, all threads). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssBytes(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 }
 
 async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, kind: ServerKind, repeat: number, dataDir: string): Promise<Measurement> {

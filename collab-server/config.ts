@@ -33,6 +33,7 @@ const ENV_SCHEMA = z.object({
   COLLAB_RATE_FRAME_BURST: integer(1, 100_000_000).default(RELAY_DEFAULTS.rateFrameBurst),
   COLLAB_RATE_BYTES_PER_SECOND: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.rateBytesPerSecond),
   COLLAB_RATE_BYTE_BURST: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.rateByteBurst),
+  COLLAB_RATE_CLIENT_FACTOR: integer(1, 1_000_000).default(RELAY_DEFAULTS.rateClientFactor),
   COLLAB_SECRET: z
     .string()
     .trim()
@@ -135,6 +136,7 @@ export function relayTunablesFromEnv(env: RelayEnv) {
     rateFrameBurst: env.COLLAB_RATE_FRAME_BURST,
     rateBytesPerSecond: env.COLLAB_RATE_BYTES_PER_SECOND,
     rateByteBurst: env.COLLAB_RATE_BYTE_BURST,
+    rateClientFactor: env.COLLAB_RATE_CLIENT_FACTOR,
     maxConnectionsPerIp: env.COLLAB_MAX_CONNECTIONS_PER_IP,
     maxConnectAttemptsPerMinute: env.COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE,
     maxApiRequestsPerMinute: env.COLLAB_MAX_API_REQUESTS_PER_MINUTE,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConnectionBudget } from './connection-budget';
+import { ClientBudgets, ConnectionBudget, type ClientBudget } from './connection-budget';
 
 const SPEC = { frames: { capacity: 5, refillPerSecond: 2 }, bytes: { capacity: 1_000, refillPerSecond: 100 } };
 
@@ -25,5 +25,23 @@ describe('ConnectionBudget', () => {
     expect(budget.chargeRequest('sync-step-1', 0)).toBe('too many sync-step-1 requests');
     expect(budget.chargeRequest('query-awareness', 0)).toBeNull();
     expect(budget.chargeRequest('sync-step-1', 20_000)).toBeNull();
+  });
+});
+
+describe('ClientBudgets', () => {
+  it('makes a client’s connections share one budget, so more sockets do not mean more frames', () => {
+    const budgets = new ClientBudgets({ frames: { capacity: 3, refillPerSecond: 1 }, bytes: { capacity: 1_000, refillPerSecond: 100 } });
+    const first = budgets.acquire('203.0.113.1', 0);
+    const second = budgets.acquire('203.0.113.1', 0);
+    const other = budgets.acquire('198.51.100.1', 0);
+    const connection = (client: ClientBudget): ConnectionBudget => new ConnectionBudget(SPEC, 0, client);
+    const [a, b] = [connection(first.budget), connection(second.budget)];
+    expect([a.chargeFrame(1, 0), b.chargeFrame(1, 0), a.chargeFrame(1, 0)]).toEqual([null, null, null]);
+    expect(b.chargeFrame(1, 0)).toBe('more messages a second than this client may send on all its connections');
+    expect(connection(other.budget).chargeFrame(1, 0)).toBeNull();
+    // A new socket of the same client brings no fresh budget.
+    expect(connection(budgets.acquire('203.0.113.1', 0).budget).chargeFrame(1, 0)).not.toBeNull();
+    first.release();
+    second.release();
   });
 });

@@ -10,12 +10,15 @@ import { WebSocket } from 'ws';
 import type { ConnectionId, DocId } from '../lib/ids';
 import type { Role } from '../lib/roles';
 import { CLOSE_CODES, MESSAGE_TAGS, PROTOCOL_ERROR_REASONS, ProtocolError, SYNC_TAGS, decode, type CloseCode } from '../lib/protocol';
-import { ConnectionBudget, type ConnectionBudgetSpec } from './connection-budget';
+import { ConnectionBudget, type ClientBudget, type ConnectionBudgetSpec } from './connection-budget';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import type { Room, RoomPeer } from './room';
 import type { FrameCache } from './ws-frame';
 import { isReceivingMessage } from './ws-receiver';
+
+/** How long a socket closed for what it sent keeps its connection, for the close frame to reach the client. */
+const CLOSE_FRAME_GRACE_MS = 1_000;
 
 /** Lifecycle of a connection. */
 export type ConnectionState = 'live' | 'draining' | 'closed';
@@ -44,6 +47,8 @@ export interface ConnectionOptions {
   readonly room: Room;
   readonly wantsSavedAcks: boolean;
   readonly limits: ConnectionLimits;
+  /** The budget this socket's client shares across all its sockets. */
+  readonly clientBudget: ClientBudget | null;
   /** The relay's frames, shared so a fan-out or a cached sync reply is framed once. */
   readonly frames: FrameCache;
   /** The relay's logger; the connection binds its own ids. */
@@ -84,7 +89,7 @@ export class Connection implements RoomPeer {
     this.room = options.room;
     this.socket = options.socket;
     this.stream = options.stream;
-    this.budget = new ConnectionBudget(options.limits.budget, Date.now());
+    this.budget = new ConnectionBudget(options.limits.budget, Date.now(), options.clientBudget);
     this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.socket.on('pong', () => {
       this.missedPongs = 0;
@@ -236,6 +241,15 @@ export class Connection implements RoomPeer {
   private closeForPolicy(reason: string): void {
     this.logger.warn({ reason }, 'closing connection: policy violation');
     this.close(CLOSE_CODES.policyViolation, reason.slice(0, 120));
+    this.stopReading();
+  }
+
+  // A client cut off for what it sent may keep sending, and ws would read and parse
+  // all of it until the close handshake times out (30 s): stop reading it at once,
+  // and drop the socket once the close frame has had a moment to go out.
+  private stopReading(): void {
+    this.socket.pause();
+    setTimeout(() => this.socket.terminate(), CLOSE_FRAME_GRACE_MS).unref();
   }
 
   private closeForError(error: unknown): void {
@@ -247,6 +261,7 @@ export class Connection implements RoomPeer {
       this.logger.warn({ reason: error.code, err: error.message }, 'closing connection: bad message');
       const code = error.code === PROTOCOL_ERROR_REASONS.malformed ? CLOSE_CODES.protocolError : CLOSE_CODES.unsupportedData;
       this.close(code, error.message.slice(0, 120));
+      this.stopReading();
       return;
     }
     this.logger.error({ err: error }, 'closing connection: internal error');

@@ -31,6 +31,10 @@ import type { DocStore, StoredDoc } from './storage/doc-store';
 const EMPTY_STATE_VECTOR = Uint8Array.of(0);
 /** Sync replies a room keeps at most. */
 const MAX_CACHED_SYNC_REPLIES = 4;
+/** Bytes of updates waiting in Yjs for missing dependencies that a room tolerates. */
+const MAX_PENDING_BYTES = 16 * 1024;
+/** Updates a room applies while some wait for missing dependencies, before it drops those: each one retries them all. */
+const MAX_UPDATES_WHILE_PENDING = 20;
 /** Largest diff (not the whole document) a room keeps for reuse. */
 const MAX_CACHED_DIFF_BYTES = 1024 * 1024;
 const EMPTY_UPDATE = Uint8Array.of(0, 0);
@@ -92,6 +96,8 @@ export class Room {
   private encodedStateVector: Uint8Array | null = null;
   /** Sync step 2 frames by the state vector they answer (its bytes as a string); dropped when the document changes. */
   private syncReplies: Map<string, Uint8Array> | null = null;
+  /** Updates applied in a row that left some update waiting for a missing dependency. */
+  private updatesWhilePending = 0;
   /**
    * Whether `doc` holds the stored state. A document is only integrated when an
    * update (or compaction) needs it.
@@ -246,6 +252,7 @@ export class Room {
         return;
       }
       const doc = this.integratedDoc();
+      const pendingBefore = pendingBytes(doc);
       this.didLastTransactionChange = false;
       Y.applyUpdate(doc, update, peer);
       // The frame's own bytes are logged and forwarded: no re-encoding. An update that
@@ -260,9 +267,28 @@ export class Room {
         this.persister().enqueue(update);
         this.broadcast(updateFrame ?? encode({ type: 'update', update }), peer);
       }
+      this.boundPending(doc, pendingBefore);
     }
     state.changeFrames += 1;
     this.requestSavedAck(peer, state);
+  }
+
+  // Yjs keeps the parts of updates whose dependencies have not arrived and retries them
+  // on every later update, so a connection sending updates that depend on nothing it
+  // ever sends makes each edit of everyone cost more. A client's own updates only ever
+  // wait briefly (one that arrived over another tab's socket first): past a bound, the
+  // connection that grew the backlog is cut off, and the backlog dropped.
+  private boundPending(doc: Y.Doc, pendingBefore: number): void {
+    const pendingAfter = pendingBytes(doc);
+    this.updatesWhilePending = pendingAfter === 0 ? 0 : this.updatesWhilePending + 1;
+    if (pendingAfter <= MAX_PENDING_BYTES && this.updatesWhilePending <= MAX_UPDATES_WHILE_PENDING) return;
+    doc.store.pendingStructs = null;
+    doc.store.pendingDs = null;
+    this.updatesWhilePending = 0;
+    // The connection whose update grew the backlog is the one sending orphans.
+    if (pendingAfter > pendingBefore) {
+      throw new ProtocolError(PROTOCOL_ERROR_REASONS.policyViolation, `updates whose dependencies never arrived (${pendingAfter} bytes waiting)`);
+    }
   }
 
   // Refused whole and never counted as a change frame: nothing of it is applied,
@@ -496,6 +522,10 @@ export class Room {
       if (peer !== except) peer.send(frame);
     }
   }
+}
+
+function pendingBytes(doc: Y.Doc): number {
+  return (doc.store.pendingStructs?.update.byteLength ?? 0) + (doc.store.pendingDs?.byteLength ?? 0);
 }
 
 function hasNewStructs(before: Map<number, number>, after: Map<number, number>): boolean {

@@ -13,6 +13,7 @@ import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
 import { CLOSE_CODES, INKWELL_SUBPROTOCOL, tokenFromProtocolsHeader } from '../lib/protocol';
 import { API_SECURITY_HEADERS } from '../lib/security-headers';
 import { Connection, type ConnectionLimits } from './connection';
+import { ClientBudgets, type ConnectionBudgetSpec } from './connection-budget';
 import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
 import { KeyedRateLimiter, OpenSocketCounter, isOriginAllowed } from './abuse-limits';
 import { createClientKeyResolver } from './client-address';
@@ -47,6 +48,9 @@ export const RELAY_DEFAULTS = {
   rateFrameBurst: 1_000,
   rateBytesPerSecond: 1024 * 1024,
   rateByteBurst: 16 * 1024 * 1024,
+  // A client's sockets together may send this many times one socket's budget, so
+  // opening more sockets (up to maxConnectionsPerIp) does not multiply a flood.
+  rateClientFactor: 5,
   maxConnectAttemptsPerMinute: 120,
   maxApiRequestsPerMinute: 120,
   maxConnectionsPerIp: 50,
@@ -126,18 +130,24 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     // ws refuses a frame or a fragmented message past this from its header alone (1009), before buffering it.
     maxPayload: config.maxMessageBytes,
     perMessageDeflate: false,
+    // One message per socket per event-loop turn: a socket whose TCP read holds
+    // thousands of frames must not hold every other socket up while they are all
+    // handled; its frames wait their turn instead (measured: bench/flood.ts).
+    allowSynchronousEvents: false,
     // The app offers `inkwell` and `inkwell.token.<token>`: select the first, never echo the token back.
     handleProtocols: (protocols) => (protocols.has(INKWELL_SUBPROTOCOL) ? INKWELL_SUBPROTOCOL : false),
   });
   const frames = new FrameCache();
+  const budget = (factor: number): ConnectionBudgetSpec => ({
+    frames: { capacity: config.rateFrameBurst * factor, refillPerSecond: config.rateFramesPerSecond * factor },
+    bytes: { capacity: config.rateByteBurst * factor, refillPerSecond: config.rateBytesPerSecond * factor },
+  });
   const connectionLimits: ConnectionLimits = {
     maxBufferedBytes: config.maxBufferedBytes,
     messageTimeoutMs: config.messageTimeoutMs,
-    budget: {
-      frames: { capacity: config.rateFrameBurst, refillPerSecond: config.rateFramesPerSecond },
-      bytes: { capacity: config.rateByteBurst, refillPerSecond: config.rateBytesPerSecond },
-    },
+    budget: budget(1),
   };
+  const clientBudgets = new ClientBudgets(budget(config.rateClientFactor));
   let nextConnectionNumber = 0;
   let isClosing = false;
 
@@ -193,7 +203,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         if (isClosing) refuseUpgrade(socket, 503);
         else if (isVoidedByReset(claims, room.linksResetAt)) refuseUpgrade(socket, TOKEN_REFUSAL_STATUS.reset, 'reset');
         // The client may have given up while the document loaded (ws makes the same check).
-        else if (socket.readable && socket.writable) accept({ request, socket, head, room, claims, wantsSavedAcks });
+        else if (socket.readable && socket.writable) accept({ request, socket, head, room, claims, clientKey, wantsSavedAcks });
         // Unless a peer joined just now, this starts the grace period after which an empty room unloads.
         rooms.release(room);
       },
@@ -210,13 +220,15 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     head: Buffer;
     room: Room;
     claims: TokenClaims;
+    clientKey: string;
     wantsSavedAcks: boolean;
   }): void => {
-    const { request, socket, head, room, claims, wantsSavedAcks } = upgrade;
+    const { request, socket, head, room, claims, clientKey, wantsSavedAcks } = upgrade;
     // From here on ws handles the socket's errors.
     socket.off('error', destroyOnError);
     wss.handleUpgrade(request, socket, head, (ws) => {
       nextConnectionNumber += 1;
+      const client = clientBudgets.acquire(clientKey, Date.now());
       const id = toConnectionId(`c${nextConnectionNumber.toString(36)}`);
       const connection = new Connection({
         id,
@@ -227,10 +239,12 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
         room,
         wantsSavedAcks,
         limits: connectionLimits,
+        clientBudget: client.budget,
         frames,
         logger,
         metrics,
         onClosed: (closed) => {
+          client.release();
           connections.delete(closed);
           metrics.connections.dec();
           rooms.release(closed.room);
@@ -275,6 +289,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   const heartbeat = setInterval(() => {
     upgradeLimiter.prune();
     apiLimiter.prune();
+    clientBudgets.prune(Date.now());
     const now = Date.now();
     for (const connection of connections) connection.sweep(now);
   }, config.heartbeatIntervalMs);

@@ -67,6 +67,23 @@ describe('[P15] per-connection budgets', () => {
     await room.expectLive(' still');
   });
 
+  it('closes a connection whose updates depend on updates it never sends, and drops what waits', async () => {
+    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+    const room = await connectPeerPair(teardown, relay, 'orphans');
+    const sender = await openRawSocket(teardown, socketUrl(relay, 'orphans'));
+    // Each update builds on the one before; the first is never sent, so none of the rest can integrate.
+    const { updates } = appendedText(Array.from({ length: 400 }, () => 'z'.repeat(500)));
+    for (const update of updates.slice(1)) {
+      if (sender.socket.readyState !== sender.socket.OPEN) break;
+      sender.send(encode({ type: 'update', update }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const closed = await sender.closed;
+    expect(closed.code).toBe(CLOSE_CODES.policyViolation);
+    expect(closed.reason).toMatch(/^updates whose dependencies never arrived/);
+    await room.expectLive(' still');
+  });
+
   it('closes a connection that sends more bytes a second than its budget', async () => {
     const relay = await startRelay(teardown, {
       dataDir: await makeTempDir(teardown),

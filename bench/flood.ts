@@ -1,0 +1,228 @@
+/**
+ * Flood isolation: while one attacker floods the relay (sync step 1 in a loop on
+ * a large document, awareness with 50,000 fresh client ids per message,
+ * query-awareness in a loop, tiny updates in a loop), how fast do edits still
+ * travel in another room, and how large does the relay grow? A probe writer
+ * sets a timestamp every 20 ms in its own room and a probe reader measures each
+ * arrival; the relay's RSS and CPU are read from /proc. The attacker runs in a
+ * child process and reconnects whenever it is cut off; five bystanders sit in
+ * the attacked room, in a process of their own.
+ *
+ * The attacker stands for another machine: with `taskset` (util-linux) the
+ * relay and the probe share CPU 0, the attacker and the bystanders CPU 1, so the
+ * attacker's own work (building and parsing floods) does not slow the relay's
+ * core. Without taskset everything shares both cores, and the figures say so.
+ *
+ *   npm run bench:flood -- [--seconds 15] [--relay-dir <checkout>] [--secret-encoding base64url|utf8] [--label name]
+ *
+ * `--relay-dir` measures another checkout's compiled relay (its dist/server/main.js), e.g. an
+ * older commit for comparison; relays before the base64url COLLAB_SECRET take `utf8`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+
+import { openLevelStore } from '../collab-server/storage/leveldb';
+import { parseDocId } from '../lib/ids';
+import { signToken } from '../lib/tokens.server';
+import { serverNodeFlags } from '../scripts/server-node-flags';
+import { appendedText } from '../tests/helpers/documents';
+import { summarize, type LatencyStats } from './latency-stats';
+import { cpuSeconds, rssBytes } from './proc-stats';
+import { freePort } from './servers';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '15' },
+    'relay-dir': { type: 'string', default: '.' },
+    'secret-encoding': { type: 'string', default: 'base64url' },
+    label: { type: 'string', default: 'inkwell' },
+    attacks: { type: 'string', default: 'step1,awareness-ids,query,frames' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const RELAY_DIR = resolve(values['relay-dir']);
+const SECRET = 'zJhfwgL4koM-SORpuEIEtoJKnptEzCxA95FNM6B6g6A';
+const KEY = new Uint8Array(Buffer.from(SECRET, values['secret-encoding'] === 'utf8' ? 'utf8' : 'base64url'));
+const PROBE_INTERVAL_MS = 20;
+const ATTACKS = ['step1', 'awareness-ids', 'query', 'frames'] as const;
+/** Whether processes can be pinned to cores (util-linux's taskset). */
+const CAN_PIN = spawnSync('taskset', ['-cp', '0', String(process.pid)]).status === 0;
+
+/** `command args…`, pinned to `cpu` when pinning works. */
+function pinned(cpu: 0 | 1, command: string, args: readonly string[]): [string, string[]] {
+  return CAN_PIN ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
+}
+/** A document of this many characters answers every sync step 1 of the step1 attack. */
+const LARGE_DOC_CHARS = 8_000_000;
+
+interface Phase {
+  readonly name: string;
+  readonly probe: LatencyStats;
+  readonly lostProbes: number;
+  readonly relayRssPeakMb: number;
+  readonly relayRssAfterMb: number;
+  readonly relayCpuPercent: number;
+  readonly attacker: unknown;
+}
+
+function roomUrl(port: number, room: string): string {
+  const docId = parseDocId(room);
+  if (!docId) throw new Error(`bad room ${room}`);
+  return `ws://127.0.0.1:${port}/${room}?token=${signToken({ key: KEY, docId, role: 'editor', issuedAt: Date.now() })}`;
+}
+
+function connect(port: number, room: string): WebsocketProvider {
+  const url = roomUrl(port, room);
+  const [base, query] = [url.slice(0, url.lastIndexOf('/')), new URLSearchParams(url.split('?')[1])];
+  return new WebsocketProvider(base, room, new Y.Doc(), {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    params: Object.fromEntries(query),
+    disableBc: true,
+  });
+}
+
+function synced(provider: WebsocketProvider): Promise<void> {
+  return new Promise((resolveSync) => (provider.synced ? resolveSync() : provider.once('sync', () => resolveSync())));
+}
+
+async function startRelay(dataDir: string, port: number): Promise<ChildProcess> {
+  // FLOOD_RELAY_FLAGS: extra Node flags for the relay, e.g. --cpu-prof to see where a flood's time goes.
+  const extraFlags = (process.env.FLOOD_RELAY_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(...pinned(0, process.execPath, [...serverNodeFlags(), ...extraFlags, join(RELAY_DIR, 'dist/server/main.js')]), {
+    cwd: RELAY_DIR,
+    env: { ...process.env, COLLAB_PORT: String(port), COLLAB_DATA_DIR: dataDir, COLLAB_SECRET: SECRET, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolveReady, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) resolveReady();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${output.slice(-400)}`)));
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+/** Runs the probe for `seconds` while `during` runs; returns the probe's latencies and the relay's use. */
+async function measurePhase(name: string, relay: ChildProcess, probe: { writer: WebsocketProvider; reader: WebsocketProvider }, during: () => Promise<unknown>): Promise<Phase> {
+  const pid = relay.pid!;
+  const latencies: number[] = [];
+  let sent = 0;
+  const onChange = (): void => {
+    const at = probe.reader.doc.getMap('probe').get('t');
+    if (typeof at === 'number') latencies.push(performance.timeOrigin + performance.now() - at);
+  };
+  probe.reader.doc.getMap('probe').observe(onChange);
+  const writerTimer = setInterval(() => {
+    probe.writer.doc.getMap('probe').set('t', performance.timeOrigin + performance.now());
+    sent += 1;
+  }, PROBE_INTERVAL_MS);
+  let rssPeak = rssBytes(pid);
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssBytes(pid))), 100);
+  const cpuAtStart = cpuSeconds(pid);
+  const startedAt = performance.now();
+  const attacker = await during();
+  const cpuPercent = ((cpuSeconds(pid) - cpuAtStart) / ((performance.now() - startedAt) / 1000)) * 100;
+  clearInterval(writerTimer);
+  // The last probes in flight get a moment to arrive before they count as lost.
+  await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
+  clearInterval(sampler);
+  probe.reader.doc.getMap('probe').unobserve(onChange);
+  const mb = (bytes: number): number => Math.round(bytes / 1024 / 102.4) / 10;
+  return {
+    name,
+    probe: summarize(latencies),
+    lostProbes: Math.max(0, sent - latencies.length),
+    relayRssPeakMb: mb(rssPeak),
+    relayRssAfterMb: mb(rssBytes(pid)),
+    relayCpuPercent: Math.round(cpuPercent * 10) / 10,
+    attacker,
+  };
+}
+
+function startBystanders(url: string): Promise<ChildProcess> {
+  const child = spawn(...pinned(1, process.execPath, ['--import', 'tsx', 'bench/flood-bystanders.ts', url, '5']), { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolveReady, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolveReady(child);
+    });
+    child.once('exit', (code) => reject(new Error(`bystanders exited with ${code}`)));
+  });
+}
+
+function runAttacker(mode: string, url: string): Promise<unknown> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(...pinned(1, process.execPath, ['--import', 'tsx', 'bench/flood-attacker.ts', mode, url, String(SECONDS * 1000)]), {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolveRun(JSON.parse(output.trim().split('\n').pop() ?? '{}')) : reject(new Error(`attacker ${mode} exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'inkwell-flood-'));
+  // The large document the step 1 attack asks for, written as earlier sessions would have left it.
+  const seed = await openLevelStore({ dir: join(dataDir, 'leveldb') });
+  const chunk = 'abcdefghij'.repeat(LARGE_DOC_CHARS / 10 / 8);
+  await seed.appendUpdates(parseDocId('big')!, appendedText(Array(8).fill(chunk)).updates);
+  await seed.close();
+
+  const port = await freePort();
+  const relay = await startRelay(dataDir, port);
+  const providers: WebsocketProvider[] = [];
+  let bystanders: ChildProcess | null = null;
+  try {
+    const writer = connect(port, 'probe');
+    const reader = connect(port, 'probe');
+    // Someone has the large document open, so the attack meets it loaded (its first load and
+    // compaction are a cost of opening a large document, not of the attack).
+    const reading = connect(port, 'big');
+    providers.push(writer, reader, reading);
+    await Promise.all(providers.map(synced));
+    // The attacked room has people in it, so what the relay forwards is real fan-out.
+    bystanders = await startBystanders(roomUrl(port, 'victim'));
+    const phases: Phase[] = [await measurePhase('unloaded', relay, { writer, reader }, () => new Promise((done) => setTimeout(() => done(null), SECONDS * 1000)))];
+    for (const mode of ATTACKS.filter((attack) => values.attacks.split(',').includes(attack))) {
+      const target = mode === 'step1' ? 'big' : 'victim';
+      phases.push(await measurePhase(mode, relay, { writer, reader }, () => runAttacker(mode, roomUrl(port, target))));
+      console.error(`[flood] ${mode}: probe p99 ${phases[phases.length - 1]!.probe.p99} ms, RSS peak ${phases[phases.length - 1]!.relayRssPeakMb} MB`);
+    }
+    const unloadedP99 = phases[0]!.probe.p99;
+    const rows = phases.map(
+      (phase) =>
+        `| ${phase.name} | ${phase.probe.p50} | ${phase.probe.p99} | ${(phase.probe.p99 / unloadedP99).toFixed(2)}× | ${phase.lostProbes} | ${phase.relayRssPeakMb} | ${phase.relayRssAfterMb} | ${phase.relayCpuPercent} | \`${JSON.stringify(phase.attacker)}\` |`,
+    );
+    const table = [
+      `Flood isolation (${values.label}, ${SECONDS} s per phase${CAN_PIN ? '; relay and probe on CPU 0, attacker and bystanders on CPU 1' : '; unpinned'}): another room's edit latency and the relay's size`,
+      '',
+      '| phase | probe p50 ms | probe p99 ms | p99 × unloaded | probes lost | relay RSS peak MB | RSS after MB | relay CPU % | attacker |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...rows,
+    ].join('\n');
+    console.log(table);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    await mkdir('bench/results', { recursive: true });
+    await writeFile(`bench/results/flood-${values.label}-${stamp}.json`, `${JSON.stringify({ label: values.label, seconds: SECONDS, phases }, null, 2)}\n`);
+    await writeFile(`bench/results/flood-${values.label}-${stamp}.md`, `${table}\n`);
+  } finally {
+    for (const provider of providers) provider.destroy();
+    bystanders?.kill('SIGKILL');
+    relay.kill('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
