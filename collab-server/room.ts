@@ -1,9 +1,9 @@
 /**
- * One document in memory: owns its `Y.Doc` and `Awareness`, applies what peers
- * send, fans changes out to the other peers, and hands updates to persistence.
- * It knows neither sockets nor which store it writes to.
+ * One document in memory: owns its `Y.Doc` (and, through `RoomAwareness`, its
+ * presence), applies what peers send, fans changes out to the other peers, and
+ * hands updates to persistence. It knows neither sockets nor which store it
+ * writes to.
  */
-import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 
 import type { ConnectionId, DocId } from '../lib/ids';
@@ -16,15 +16,12 @@ import {
   assertValidUpdate,
   isEmptyUpdate,
   encode,
-  encodeAwarenessUpdate,
-  readAwarenessEntries,
   DENIAL_CODES,
-  type AwarenessEntry,
   type Message,
 } from '../lib/protocol';
-import { AwarenessPolicy } from './awareness-policy';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
+import { RoomAwareness } from './room-awareness';
 import { RoomPersister } from './room-persister';
 import type { DocStore, StoredDoc } from './storage/doc-store';
 
@@ -82,10 +79,10 @@ export interface RoomLimits {
 /** A loaded document and the peers editing it. */
 export class Room {
   readonly docId: DocId;
-  // The document and the awareness are created when first needed: an idle
+  // The document (and the awareness) are created when first needed: an idle
   // session on an empty document, the common case, then holds neither.
   private doc: Y.Doc | null = null;
-  private awareness: awarenessProtocol.Awareness | null = null;
+  private readonly awareness: RoomAwareness;
   /**
    * The document's full state, encoded, and its state vector: first as loaded
    * from storage, later as last encoded; valid until the document next changes.
@@ -108,7 +105,6 @@ export class Room {
   /** The document's state vector after its last transaction, which Yjs computes anyway. */
   private docStateVector: Map<number, number> | null = null;
   private readonly peers = new Map<RoomPeer, PeerState>();
-  private readonly awarenessPolicy: AwarenessPolicy<RoomPeer>;
   /** Made on the first write (or at load, when a log is left to fold): a room only read holds none. */
   private persisterInstance: RoomPersister | null = null;
   private readonly store: DocStore;
@@ -137,7 +133,14 @@ export class Room {
     if (stored.snapshot && stored.updates.length === 0) this.encodedStateVector = stored.snapshotStateVector;
     this.storedBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
     this.linksResetAtMs = stored.linksResetAt;
-    this.awarenessPolicy = new AwarenessPolicy({ maxIdsPerConnection: options.limits.maxAwarenessIdsPerConnection });
+    this.awareness = new RoomAwareness({
+      docId: this.docId,
+      maxIdsPerConnection: options.limits.maxAwarenessIdsPerConnection,
+      logger: this.logger,
+      metrics: this.metrics,
+      doc: () => this.docInstance(),
+      broadcast: (frame, except) => this.broadcast(frame, except),
+    });
 
     this.store = options.store;
     this.limits = options.limits;
@@ -178,8 +181,8 @@ export class Room {
   /** Starts a joined peer's sync: our state vector, then everyone's awareness. */
   greet(peer: RoomPeer): void {
     peer.send(encode({ type: 'sync-step-1', stateVector: this.stateVector() }));
-    const states = this.awareness?.getStates();
-    if (states && states.size > 0) peer.send(this.encodeAwareness([...states.keys()]));
+    const presence = this.awareness.greeting();
+    if (presence) peer.send(presence);
   }
 
   /**
@@ -203,10 +206,10 @@ export class Room {
         else this.applyUpdate(peer, state, message.update, message.type === 'update' ? frame : null);
         return;
       case 'awareness':
-        this.applyAwareness(peer, message.update, frame);
+        this.awareness.receive(peer, message.update, frame);
         return;
       case 'query-awareness':
-        peer.send(this.encodeAwareness([...(this.awareness?.getStates().keys() ?? [])]));
+        peer.send(this.awareness.everyState());
         return;
       case 'permission-denied':
       case 'saved':
@@ -222,12 +225,7 @@ export class Room {
    */
   leave(peer: RoomPeer): void {
     if (!this.peers.delete(peer)) return;
-    const { awareness } = this;
-    if (!awareness) return;
-    const owned = this.awarenessPolicy.release(peer, (clientId) => awareness.meta.get(clientId)?.clock, Date.now());
-    const present = owned.filter((clientId) => awareness.getStates().has(clientId));
-    if (present.length > 0) awarenessProtocol.removeAwarenessStates(awareness, present, peer);
-    for (const clientId of owned) awareness.meta.delete(clientId);
+    this.awareness.leave(peer);
   }
 
   /** Like `settle`, then folds the update log into the snapshot (before an unload). */
@@ -238,8 +236,7 @@ export class Room {
   /** Frees the document. Call only when idle. */
   destroy(): void {
     this.persisterInstance?.dispose();
-    this.awareness?.off('update', this.onAwarenessUpdate);
-    this.awareness?.destroy();
+    this.awareness.destroy();
     this.doc?.destroy();
   }
 
@@ -317,67 +314,6 @@ export class Room {
     peer.send(encode({ type: 'permission-denied', reason: `${DENIAL_CODES.readOnly}: this link can view the document but not change it` }));
   }
 
-  private applyAwareness(peer: RoomPeer, update: Uint8Array, frame: Uint8Array): void {
-    const awareness = this.awarenessState();
-    const policy = this.awarenessPolicy;
-    const entries = readAwarenessEntries(update, { maxEntries: policy.maxEntriesPerMessage(awareness.meta.size) });
-    const now = Date.now();
-    const accepted: AwarenessEntry[] = [];
-    let isExact = true;
-    let refused: string | null = null;
-    let refusedCount = 0;
-    for (const entry of entries) {
-      const judgement = policy.judge(peer, entry, awareness.meta.get(entry.clientId)?.clock, now);
-      switch (judgement.kind) {
-        case 'accept':
-          accepted.push(judgement);
-          isExact &&= judgement.isExact;
-          break;
-        case 'skip':
-          isExact = false;
-          break;
-        case 'refuse':
-          isExact = false;
-          refusedCount += 1;
-          refused ??= judgement.reason;
-          break;
-        default:
-          assertNever(judgement);
-      }
-    }
-    if (refused !== null) {
-      this.metrics.awarenessDropped.inc(refusedCount);
-      this.logger.warn({ docId: this.docId, connectionId: peer.id, refused: refusedCount, reason: refused }, 'refused awareness entries');
-      if (policy.strike(peer, refusedCount, now)) {
-        throw new ProtocolError(PROTOCOL_ERROR_REASONS.policyViolation, `repeated invalid awareness: ${refused}`);
-      }
-    }
-    if (accepted.length === 0) return;
-    if (!isExact) {
-      awarenessProtocol.applyAwarenessUpdate(awareness, encodeAwarenessUpdate(accepted), peer);
-      return;
-    }
-    // Accepted as sent (a cursor move, the most frequent message): peers get the
-    // frame's own bytes, and the room's copy takes the states already decoded,
-    // rather than y-protocols decoding and parsing them again and re-encoding them.
-    this.recordAwareness(accepted, now);
-    this.broadcast(frame, peer);
-  }
-
-  // What y-protocols' applyAwarenessUpdate does to the states and their clocks,
-  // minus its events: only newer clocks count; a removal may repeat the clock.
-  private recordAwareness(entries: readonly AwarenessEntry[], now: number): void {
-    const awareness = this.awarenessState();
-    for (const entry of entries) {
-      const knownClock = awareness.meta.get(entry.clientId)?.clock ?? 0;
-      const isRemoval = entry.state === null;
-      if (knownClock > entry.clock || (knownClock === entry.clock && !(isRemoval && awareness.states.has(entry.clientId)))) continue;
-      if (isRemoval) awareness.states.delete(entry.clientId);
-      else awareness.states.set(entry.clientId, entry.state as Record<string, unknown>);
-      awareness.meta.set(entry.clientId, { clock: entry.clock, lastUpdated: now });
-    }
-  }
-
   // Acks are queued per batch, at most one entry per batch, so a peer that keeps
   // typing still hears about each batch that reaches disk instead of waiting for a pause.
   private requestSavedAck(peer: RoomPeer, state: PeerState): void {
@@ -438,16 +374,6 @@ export class Room {
     return this.doc;
   }
 
-  private awarenessState(): awarenessProtocol.Awareness {
-    if (!this.awareness) {
-      this.awareness = new awarenessProtocol.Awareness(this.docInstance());
-      // The relay is not a participant: it must not appear in anyone's presence list.
-      this.awareness.setLocalState(null);
-      this.awareness.on('update', this.onAwarenessUpdate);
-    }
-    return this.awareness;
-  }
-
   /** The document with its stored state integrated. */
   private integratedDoc(): Y.Doc {
     const doc = this.docInstance();
@@ -503,18 +429,6 @@ export class Room {
       this.didLastTransactionChange = true;
     }
   };
-
-  private readonly onAwarenessUpdate = (
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    const changed = [...change.added, ...change.updated, ...change.removed];
-    this.broadcast(this.encodeAwareness(changed), origin);
-  };
-
-  private encodeAwareness(clientIds: number[]): Uint8Array {
-    return encode({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(this.awarenessState(), clientIds) });
-  }
 
   // Every peer gets the same frame object: the transport frames it once for all of them.
   private broadcast(frame: Uint8Array, except: unknown): void {
