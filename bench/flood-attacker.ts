@@ -59,7 +59,8 @@ const prepared = mode === 'awareness-ids' ? [nextFrame(), nextFrame()] : [];
 
 function attackOnce(): Promise<void> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url!, { maxPayload: 256 * 1024 * 1024 });
+    // One client, at one address (the relay trusts the loopback proxy's X-Forwarded-For), on several sockets.
+    const socket = new WebSocket(url!, { maxPayload: 256 * 1024 * 1024, headers: { 'X-Forwarded-For': '203.0.113.66' } });
     // The attack ends on time whether or not the relay has cut this socket off.
     const stop = setTimeout(() => socket.terminate(), Math.max(0, endsAt - performance.now()));
     let isOpen = false;

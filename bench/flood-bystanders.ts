@@ -6,9 +6,10 @@
  *
  *   tsx bench/flood-bystanders.ts <room url> <count>
  */
-import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+
+import { webSocketFrom } from './forwarded-socket';
 
 const [url, countArg] = process.argv.slice(2);
 if (!url) {
@@ -20,9 +21,10 @@ const room = parsed.pathname.slice(parsed.pathname.lastIndexOf('/') + 1);
 const base = `${parsed.protocol}//${parsed.host}${parsed.pathname.slice(0, parsed.pathname.lastIndexOf('/'))}`;
 const providers = Array.from(
   { length: Number(countArg ?? '5') },
-  () =>
+  (_, index) =>
     new WebsocketProvider(base, room, new Y.Doc(), {
-      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      // Each bystander is a person of their own, at an address of their own.
+      WebSocketPolyfill: webSocketFrom(`192.0.2.${index + 1}`),
       params: Object.fromEntries(parsed.searchParams),
       disableBc: true,
     }),

@@ -112,6 +112,8 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
         COLLAB_RATE_FRAME_BURST: '100000000',
         COLLAB_RATE_BYTES_PER_SECOND: String(2 ** 40),
         COLLAB_RATE_BYTE_BURST: String(2 ** 40),
+        COLLAB_RATE_TIME_MS_PER_SECOND: '1000',
+        COLLAB_RATE_TIME_MS_BURST: '3600000',
         LOG_LEVEL: 'warn',
       });
       const key = new Uint8Array(Buffer.from(BENCH_SECRET, 'base64url'));

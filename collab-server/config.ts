@@ -34,6 +34,8 @@ const ENV_SCHEMA = z.object({
   COLLAB_RATE_BYTES_PER_SECOND: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.rateBytesPerSecond),
   COLLAB_RATE_BYTE_BURST: integer(1_024, 2 ** 40).default(RELAY_DEFAULTS.rateByteBurst),
   COLLAB_RATE_CLIENT_FACTOR: integer(1, 1_000_000).default(RELAY_DEFAULTS.rateClientFactor),
+  COLLAB_RATE_TIME_MS_PER_SECOND: integer(1, 1_000).default(RELAY_DEFAULTS.rateTimeMsPerSecond),
+  COLLAB_RATE_TIME_MS_BURST: integer(1, 3_600_000).default(RELAY_DEFAULTS.rateTimeMsBurst),
   COLLAB_SECRET: z
     .string()
     .trim()
@@ -137,6 +139,8 @@ export function relayTunablesFromEnv(env: RelayEnv) {
     rateBytesPerSecond: env.COLLAB_RATE_BYTES_PER_SECOND,
     rateByteBurst: env.COLLAB_RATE_BYTE_BURST,
     rateClientFactor: env.COLLAB_RATE_CLIENT_FACTOR,
+    rateTimeMsPerSecond: env.COLLAB_RATE_TIME_MS_PER_SECOND,
+    rateTimeMsBurst: env.COLLAB_RATE_TIME_MS_BURST,
     maxConnectionsPerIp: env.COLLAB_MAX_CONNECTIONS_PER_IP,
     maxConnectAttemptsPerMinute: env.COLLAB_MAX_CONNECT_ATTEMPTS_PER_MINUTE,
     maxApiRequestsPerMinute: env.COLLAB_MAX_API_REQUESTS_PER_MINUTE,

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 
 import { ClientBudgets, ConnectionBudget, type ClientBudget } from './connection-budget';
 
-const SPEC = { frames: { capacity: 5, refillPerSecond: 2 }, bytes: { capacity: 1_000, refillPerSecond: 100 } };
+const SPEC = {
+  frames: { capacity: 5, refillPerSecond: 2 },
+  bytes: { capacity: 1_000, refillPerSecond: 100 },
+  timeMs: { capacity: 50, refillPerSecond: 10 },
+};
 
 describe('ConnectionBudget', () => {
   it('allows a burst of frames, then refuses with a reason until the budget refills', () => {
@@ -19,6 +23,14 @@ describe('ConnectionBudget', () => {
     expect(budget.chargeFrame(100, 1_000)).toBeNull();
   });
 
+  it('counts the relay time its frames took, and stops a connection whose frames cost too much', () => {
+    const budget = new ConnectionBudget(SPEC, 0);
+    // One frame may cost more than the whole budget; the frames after it wait for the debt to be repaid.
+    expect(budget.chargeTime(80, 0)).toBeNull();
+    expect(budget.chargeTime(1, 1_000)).toBe("frames that took more than 10 ms of the relay's time a second");
+    expect(budget.chargeTime(1, 4_000)).toBeNull();
+  });
+
   it('allows three sync step 1 requests at once, then one every 20 s; queries count apart', () => {
     const budget = new ConnectionBudget(SPEC, 0);
     expect([1, 2, 3].map(() => budget.chargeRequest('sync-step-1', 0))).toEqual([null, null, null]);
@@ -29,19 +41,21 @@ describe('ConnectionBudget', () => {
 });
 
 describe('ClientBudgets', () => {
-  it('makes a client’s connections share one budget, so more sockets do not mean more frames', () => {
-    const budgets = new ClientBudgets({ frames: { capacity: 3, refillPerSecond: 1 }, bytes: { capacity: 1_000, refillPerSecond: 100 } });
+  it('makes a client’s connections share one budget: the sockets that spend it are cut off, the quiet ones are not', () => {
+    const budgets = new ClientBudgets({ ...SPEC, frames: { capacity: 3, refillPerSecond: 1 } });
     const first = budgets.acquire('203.0.113.1', 0);
     const second = budgets.acquire('203.0.113.1', 0);
     const other = budgets.acquire('198.51.100.1', 0);
     const connection = (client: ClientBudget): ConnectionBudget => new ConnectionBudget(SPEC, 0, client);
     const [a, b] = [connection(first.budget), connection(second.budget)];
-    expect([a.chargeFrame(1, 0), b.chargeFrame(1, 0), a.chargeFrame(1, 0)]).toEqual([null, null, null]);
-    expect(b.chargeFrame(1, 0)).toBe('more messages a second than this client may send on all its connections');
+    expect([a.chargeFrame(1, 0), a.chargeFrame(1, 0), a.chargeFrame(1, 0)]).toEqual([null, null, null]);
+    // The shared budget is spent: the socket that spent it is cut off...
+    expect(a.chargeFrame(1, 0)).toBe('more messages a second than this client may send on all its connections');
+    // ...but a quiet socket of the same client, and another client, go on.
+    expect(b.chargeFrame(1, 0)).toBeNull();
     expect(connection(other.budget).chargeFrame(1, 0)).toBeNull();
-    // A new socket of the same client brings no fresh budget.
-    expect(connection(budgets.acquire('203.0.113.1', 0).budget).chargeFrame(1, 0)).not.toBeNull();
     first.release();
     second.release();
+    other.release();
   });
 });

@@ -208,7 +208,16 @@ export class Connection implements RoomPeer {
           return;
         }
       }
+      // A client in debt for the relay's time gets none: not even one frame per new socket.
+      const noTimeLeft = this.budget.timeExhausted(now);
+      if (noTimeLeft !== null) {
+        this.closeForPolicy(`over budget: ${noTimeLeft}`);
+        return;
+      }
+      const startedAt = performance.now();
       this.room.receive(this, message, frame);
+      const overTime = this.budget.chargeTime(performance.now() - startedAt, now);
+      if (overTime !== null) this.closeForPolicy(`over budget: ${overTime}`);
     } catch (error) {
       this.closeForError(error);
     }

@@ -51,6 +51,12 @@ export const RELAY_DEFAULTS = {
   // A client's sockets together may send this many times one socket's budget, so
   // opening more sockets (up to maxConnectionsPerIp) does not multiply a flood.
   rateClientFactor: 5,
+  // Relay time one client's frames may take, on all its sockets together: a
+  // twentieth of a core, in bursts of a second (merging a large paste); one frame
+  // may cost more (a large offline edit's first sync) and is repaid after.
+  // Typing costs microseconds a key.
+  rateTimeMsPerSecond: 50,
+  rateTimeMsBurst: 1_000,
   maxConnectAttemptsPerMinute: 120,
   maxApiRequestsPerMinute: 120,
   maxConnectionsPerIp: 50,
@@ -138,9 +144,12 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     handleProtocols: (protocols) => (protocols.has(INKWELL_SUBPROTOCOL) ? INKWELL_SUBPROTOCOL : false),
   });
   const frames = new FrameCache();
+  // A client's sockets share its budget. Relay time is not multiplied: it is the one
+  // resource no other budget bounds, and the same for one socket as for many.
   const budget = (factor: number): ConnectionBudgetSpec => ({
     frames: { capacity: config.rateFrameBurst * factor, refillPerSecond: config.rateFramesPerSecond * factor },
     bytes: { capacity: config.rateByteBurst * factor, refillPerSecond: config.rateBytesPerSecond * factor },
+    timeMs: { capacity: config.rateTimeMsBurst, refillPerSecond: config.rateTimeMsPerSecond },
   });
   const connectionLimits: ConnectionLimits = {
     maxBufferedBytes: config.maxBufferedBytes,

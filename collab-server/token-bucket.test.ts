@@ -26,6 +26,14 @@ describe('TokenBucket', () => {
     expect(bucket.tryTake(100, 0)).toBe(true);
   });
 
+  it('takes a cost already incurred into debt once, then refuses until the debt is repaid', () => {
+    const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 10 }, 0);
+    expect(bucket.spend(25, 0)).toBe(true);
+    expect(bucket.spend(1, 0)).toBe(false);
+    expect(bucket.spend(1, 1_400)).toBe(false);
+    expect(bucket.spend(1, 1_600)).toBe(true);
+  });
+
   it('mints nothing when the clock steps back', () => {
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1 }, 10_000);
     expect(bucket.tryTake(1, 10_000)).toBe(true);

@@ -33,6 +33,30 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Charges a cost already incurred: refused (false) only when the bucket was
+   * empty; otherwise it may go into debt, which later refills repay. For costs
+   * measured after the fact, where one large cost must not be refused forever.
+   */
+  spend(cost: number, nowMs: number): boolean {
+    this.refill(nowMs);
+    if (this.tokens <= 0) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  /** True when at least half the capacity is left: whoever holds it has not been spending much lately. */
+  isMostlyFull(nowMs: number): boolean {
+    this.refill(nowMs);
+    return this.tokens >= this.spec.capacity / 2;
+  }
+
+  /** True when anything is left (not empty, not in debt). */
+  hasAny(nowMs: number): boolean {
+    this.refill(nowMs);
+    return this.tokens > 0;
+  }
+
   /** True when the bucket is full again: a keyed limiter may forget it, since a new one starts full. */
   isFull(nowMs: number): boolean {
     this.refill(nowMs);

@@ -134,11 +134,12 @@ describe('relay storage', () => {
     const relay = await startRelay(teardown, { dataDir, compactAfterUpdates: 40 });
     const writer = connectClient(teardown, relay, 'live-compact', { savedAcks: true });
     await waitForSync(writer);
-    for (let i = 0; i < 400; i++) {
-      writer.text.insert(writer.text.length, String(i % 10));
-      if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Ten rounds past the threshold, each saved before the next: each round's log is
+    // folded while the next round's edits arrive.
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 40; i++) writer.text.insert(writer.text.length, String(i % 10));
+      await waitForSaved(writer);
     }
-    await waitForSaved(writer);
     expect((await relay.metrics.compactions.get()).values[0]?.value).toBeGreaterThan(1);
     await relay.close();
     const after = await readStored(dataDir, 'live-compact');

@@ -30,7 +30,8 @@ describe('relay sync', () => {
     alice.text.insert(0, 'hello ');
     bob.text.insert(0, 'world ');
     bob.doc.getMap('meta').set('title', 'Greeting');
-    await waitUntil(() => alice.text.toString() === bob.text.toString() && alice.text.length === 12, {
+    // Bob's two changes travel as two messages: wait for both.
+    await waitUntil(() => alice.text.toString() === bob.text.toString() && alice.text.length === 12 && alice.doc.getMap('meta').has('title'), {
       what: 'convergence',
     });
     expect(alice.doc.getMap('meta').get('title')).toBe('Greeting');
