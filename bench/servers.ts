@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { parseDocId } from '../lib/ids';
@@ -100,7 +101,10 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
   });
   switch (kind) {
     case 'inkwell': {
-      const child = await launch([...serverNodeFlags(), ...splitFlags(process.env.BENCH_RELAY_FLAGS), 'dist/server/main.js'], {
+      // BENCH_INKWELL_DIR: another checkout's compiled relay (A/B against an earlier commit);
+      // relays before the base64url COLLAB_SECRET take BENCH_INKWELL_SECRET_ENCODING=utf8.
+      const relayEntry = join(process.env.BENCH_INKWELL_DIR ?? '.', 'dist/server/main.js');
+      const child = await launch([...serverNodeFlags(), ...splitFlags(process.env.BENCH_RELAY_FLAGS), relayEntry], {
         COLLAB_PORT: String(port),
         COLLAB_DATA_DIR: dataDir,
         COLLAB_SECRET: BENCH_SECRET,
@@ -116,7 +120,7 @@ export async function startServer(kind: ServerKind, dataDir: string): Promise<Se
         COLLAB_RATE_TIME_MS_BURST: '3600000',
         LOG_LEVEL: 'warn',
       });
-      const key = new Uint8Array(Buffer.from(BENCH_SECRET, 'base64url'));
+      const key = new Uint8Array(Buffer.from(BENCH_SECRET, process.env.BENCH_INKWELL_SECRET_ENCODING === 'utf8' ? 'utf8' : 'base64url'));
       return make(child, 'y-websocket', true, (room) => {
         const docId = parseDocId(room);
         if (!docId) throw new Error(`bad room ${room}`);
