@@ -18,6 +18,11 @@ export const CLOSE_CODES = {
   messageTooBig: 1009,
   /** Something failed inside the relay; the client should retry. */
   internalError: 1011,
+  /**
+   * The relay cannot take more changes now (storage is failing and the room holds
+   * as much unsaved as it may); the client keeps its changes and retries later.
+   */
+  tryAgainLater: 1013,
   /** The client did not read fast enough; its send buffer passed the cap. */
   slowConsumer: 4008,
   /**

@@ -109,6 +109,7 @@ describe('encode/decode round-trip', () => {
       'query-awareness': { type: 'query-awareness' },
       'permission-denied': { type: 'permission-denied', reason: 'token expired — läuft ab 🔒' },
       saved: { type: 'saved', stateVector: Y.encodeStateVector(doc), changeFramesSaved: 3 },
+      'not-saved': { type: 'not-saved', reason: 'storage writes failing: ENOSPC' },
     };
   }
 
@@ -163,7 +164,9 @@ describe('compatibility with y-protocols', () => {
         frame: buildTaggedFrame(MESSAGE_TAGS.auth, (encoder) => authProtocol.writePermissionDenied(encoder, 'read-only')),
         message: { type: 'permission-denied', reason: 'read-only' },
       },
-      saved: null, // Inkwell's own message: y-protocols has no encoder for it.
+      // Inkwell's own messages: y-protocols has no encoder for them.
+      saved: null,
+      'not-saved': null,
     };
   }
 

@@ -9,6 +9,7 @@
  *   query-awareness: [3]
  *   saved:           [100][var-bytes state vector][var-uint change frames saved]
  *                                                      (Inkwell only, opt-in)
+ *   not-saved:       [101][var-string reason]         (Inkwell only, opt-in)
  *
  * Handshake: each side sends sync step 1; each answers the other's with step 2;
  * afterwards both sides stream `update`s and `awareness`.
@@ -55,6 +56,10 @@ export function encode(message: Message): Uint8Array {
       encoding.writeVarUint(encoder, MESSAGE_TAGS.saved);
       encoding.writeVarUint8Array(encoder, message.stateVector);
       encoding.writeVarUint(encoder, message.changeFramesSaved);
+      break;
+    case 'not-saved':
+      encoding.writeVarUint(encoder, MESSAGE_TAGS.notSaved);
+      encoding.writeVarString(encoder, message.reason);
       break;
     default:
       return assertNever(message);
@@ -186,6 +191,8 @@ function readMessage(decoder: decoding.Decoder): Message {
       return { type: 'query-awareness' };
     case MESSAGE_TAGS.saved:
       return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
+    case MESSAGE_TAGS.notSaved:
+      return { type: 'not-saved', reason: readCheckedString(decoder) };
     default:
       throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown message type ${tag}`);
   }
