@@ -247,7 +247,7 @@ describe('malformed frames', () => {
   });
 
   it('rejects an unknown outer tag as unknown-message', () => {
-    for (const tag of [4, 99, 101, 300]) expectProtocolError(() => decode(buildTaggedFrame(tag)), 'unknown-message');
+    for (const tag of [4, 99, 102, 300]) expectProtocolError(() => decode(buildTaggedFrame(tag)), 'unknown-message');
   });
 
   it('rejects an unknown sync or auth sub-tag as unknown-message', () => {
