@@ -335,6 +335,8 @@ function readSeqValue(value: Uint8Array): number {
   return decoding.readVarUint(decoding.createDecoder(value));
 }
 
+// abstract-level wraps the native error ("Database failed to open", cause "IO error: … No space left on device"): name both.
 function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+  if (!(cause instanceof Error)) return String(cause);
+  return cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message;
 }

@@ -29,11 +29,12 @@ export type ConnectionStatus =
   | { readonly kind: 'reconnecting'; readonly nextAttemptAt: number };
 
 /**
- * Whether this browser's changes are on the relay's disk; `too-large` when the
- * relay refused them because the document reached its size limit (they stay in
- * this browser only).
+ * Whether this browser's changes are on the relay's disk; `not-saved` while the
+ * relay says it cannot write them yet (it retries; they are also kept in this
+ * browser); `too-large` when the relay refused them because the document
+ * reached its size limit (they stay in this browser only).
  */
-export type SaveStatus = 'saved' | 'saving' | 'too-large';
+export type SaveStatus = 'saved' | 'saving' | 'not-saved' | 'too-large';
 
 /** Whether the link still opens the document. */
 export type AccessStatus = 'granted' | RefusedAccess;
@@ -80,6 +81,8 @@ export class CollabSession {
   private readonly unguardAwareness: () => void;
   /** Set once the relay refused a change of ours for the document's size: nothing since can be saved. */
   private isRefusedForSize = false;
+  /** Set when the relay reports it cannot write our changes yet; cleared once they are all saved. */
+  private isSaveFailing = false;
 
   constructor(options: CollabSessionOptions) {
     this.options = options;
@@ -108,10 +111,17 @@ export class CollabSession {
       this.saved.noteAcknowledged(decoding.readVarUint(decoder));
       this.refreshSaved();
     };
+    this.provider.messageHandlers[MESSAGE_TAGS.notSaved] = () => {
+      this.isSaveFailing = true;
+      this.refreshSaved();
+    };
     this.provider.messageHandlers[MESSAGE_TAGS.auth] = (_encoder, decoder) => {
       if (decoding.readVarUint(decoder) !== AUTH_TAGS.permissionDenied) return;
-      if (denialCodeOf(decoding.readVarString(decoder)) !== DENIAL_CODES.documentTooLarge) return;
-      this.isRefusedForSize = true;
+      const code = denialCodeOf(decoding.readVarString(decoder));
+      // The relay holds all it may unsaved and closes with 1013: our changes wait here for the reconnect.
+      if (code === DENIAL_CODES.storageUnavailable) this.isSaveFailing = true;
+      else if (code === DENIAL_CODES.documentTooLarge) this.isRefusedForSize = true;
+      else return;
       this.refreshSaved();
     };
     this.unguardAwareness = guardAwareness(this.provider);
@@ -268,7 +278,8 @@ export class CollabSession {
   }
 
   private refreshSaved(): void {
-    const save: SaveStatus = this.isRefusedForSize ? 'too-large' : this.saved.isSaved() ? 'saved' : 'saving';
+    if (this.saved.isSaved()) this.isSaveFailing = false;
+    const save: SaveStatus = this.isRefusedForSize ? 'too-large' : this.saved.isSaved() ? 'saved' : this.isSaveFailing ? 'not-saved' : 'saving';
     if (save !== this.state.save) this.update({ save });
   }
 
