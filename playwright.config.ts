@@ -5,7 +5,7 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from './tests/helpers/chromium'
 export default defineConfig({
   testDir: 'tests',
   // User journeys, then attacks on them (tests/security/, one file per attack); alphabetical, so in that order.
-  testMatch: ['e2e/**/*.spec.ts', 'security/**/*.spec.ts'],
+  testMatch: ['e2e/**/*.spec.ts', 'security/**/*.spec.ts', 'faults/**/*.spec.ts'],
   globalSetup: './tests/helpers/build-server.ts',
   outputDir: 'test-results',
   timeout: 60_000,
