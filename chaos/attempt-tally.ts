@@ -69,7 +69,7 @@ export class AttemptTally {
 }
 
 /** What happened between two readings of one tally. */
-export function countsSince(before: AttemptCounts, after: AttemptCounts): AttemptCounts {
+export function diffCounts(before: AttemptCounts, after: AttemptCounts): AttemptCounts {
   const refusedByStatus: Record<string, number> = {};
   for (const [status, count] of Object.entries(after.refusedByStatus)) {
     const delta = count - (before.refusedByStatus[status] ?? 0);
@@ -85,6 +85,6 @@ export function countsSince(before: AttemptCounts, after: AttemptCounts): Attemp
 }
 
 /** All refusals, whatever their status. */
-export function totalRefused(counts: AttemptCounts): number {
+export function sumRefused(counts: AttemptCounts): number {
   return Object.values(counts.refusedByStatus).reduce((sum, count) => sum + count, 0);
 }

@@ -27,8 +27,8 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from '../tests/helpers/chromium
 import { bodyText, createDoc, linkOf, newPerson, paragraphTexts, type Person, type SharedDoc } from '../tests/e2e/fixtures';
 import type { Campaign, CampaignReport, ChaosScale } from './campaign';
 import { openFlakyLink, type FlakyLink } from './flaky-link';
-import { between, chaosSeed, seededRandom } from './seeded-random';
-import { tokenFailures } from './token-ledger';
+import { drawBetween, pickChaosSeed, seededRandom } from './seeded-random';
+import { findTokenFailures } from './token-ledger';
 
 /** Typing time per scale. */
 export const FLAP_DURATION_MS = { ci: 20_000, long: 60_000 } as const satisfies Record<ChaosScale, number>;
@@ -96,7 +96,7 @@ async function typeTokens(person: Person, options: { prefix: string; endAt: numb
     const token = `${options.prefix}${String(tokens.length + 1).padStart(4, '0')}`;
     await person.page.keyboard.type(` ${token}`, { delay: KEY_DELAY_MS });
     tokens.push(token);
-    await delay(between(options.random, WORD_PAUSE_MS));
+    await delay(drawBetween(options.random, WORD_PAUSE_MS));
   }
   return tokens;
 }
@@ -116,7 +116,7 @@ async function recover(cast: Cast, mode: FailureMode): Promise<void> {
 async function flapNetwork(cast: Cast, options: { endAt: number; random: () => number }): Promise<Record<FailureMode, number>> {
   const { endAt, random } = options;
   const failures: Record<FailureMode, number> = { offline: 0, cut: 0, stall: 0 };
-  const wait = (range: { min: number; max: number }): Promise<void> => delay(Math.max(0, Math.min(between(random, range), endAt - Date.now())));
+  const wait = (range: { min: number; max: number }): Promise<void> => delay(Math.max(0, Math.min(drawBetween(random, range), endAt - Date.now())));
   // In turn from a random start, so even a short run meets every way of failing.
   let turn = Math.floor(random() * FAILURE_MODES.length);
   await wait(UP_MS);
@@ -216,7 +216,7 @@ export async function runBrowserFlap(options: BrowserFlapOptions): Promise<Campa
 
     const fresh = await nameFailure('a fresh load after kill -9 and restart', readAfterCrash({ browser, app, dataDir, doc: cast.doc }));
     if (fresh.text !== aliceText) failures.push(`a fresh load after kill -9 differs from the editors:\n  fresh:  ${fresh.text}\n  editor: ${aliceText}`);
-    failures.push(...tokenFailures({ where: 'fresh load', text: fresh.text, tokens: [...aliceTokens, ...bobTokens] }));
+    failures.push(...findTokenFailures({ where: 'fresh load', text: fresh.text, tokens: [...aliceTokens, ...bobTokens] }));
     const expected = [`A: ${aliceTokens.join(' ')}`.trim(), `B: ${bobTokens.join(' ')}`.trim()];
     if (JSON.stringify(fresh.paragraphs) !== JSON.stringify(expected)) {
       failures.push(`the paragraphs are not each person's tokens in typing order:\n  got:      ${JSON.stringify(fresh.paragraphs)}\n  expected: ${JSON.stringify(expected)}`);
@@ -241,7 +241,7 @@ export const browserFlap: Campaign = {
   async run(scale) {
     const browser = await chromium.launch({ executablePath: chromiumExecutablePath(), args: CHROMIUM_ARGS });
     try {
-      return await runBrowserFlap({ browser, durationMs: FLAP_DURATION_MS[scale], seed: chaosSeed() });
+      return await runBrowserFlap({ browser, durationMs: FLAP_DURATION_MS[scale], seed: pickChaosSeed() });
     } finally {
       await browser.close();
     }

@@ -11,7 +11,7 @@ import type { StormClient } from './storm-clients';
 export type StateVector = ReadonlyMap<number, number>;
 
 /** The state vector of `doc` as it is now. */
-export function stateVectorOf(doc: Y.Doc): StateVector {
+export function readStateVector(doc: Y.Doc): StateVector {
   return Y.decodeStateVector(Y.encodeStateVector(doc));
 }
 
@@ -25,7 +25,7 @@ export function mergeStateVectors(vectors: Iterable<StateVector>): StateVector {
 }
 
 /** True when `doc` holds every change `expected` names. */
-export function holdsAll(doc: Y.Doc, expected: StateVector): boolean {
+export function hasAllChanges(doc: Y.Doc, expected: StateVector): boolean {
   for (const [clientId, clock] of expected) {
     if (Y.getState(doc.store, clientId) < clock) return false;
   }
@@ -60,7 +60,7 @@ export function waitForConvergence(options: {
       const target = expected.get(client.docId);
       if (!target) throw new Error(`no expected state for ${client.docId}`);
       // A client may fall behind again (a second close) after it was counted: track both ways.
-      if (client.isCaughtUp() && holdsAll(client.doc, target)) behind.delete(client);
+      if (client.isCaughtUp() && hasAllChanges(client.doc, target)) behind.delete(client);
       else behind.add(client);
     };
     for (const client of clients) {

@@ -18,12 +18,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { makeTempDir, Teardown } from '../tests/helpers/relay';
 import type { RelayProcess } from '../tests/helpers/relay-process';
-import { AttemptTally, countsSince, totalRefused } from './attempt-tally';
+import { AttemptTally, diffCounts, sumRefused } from './attempt-tally';
 import type { Campaign, CampaignReport, ChaosScale } from './campaign';
-import { mergeStateVectors, stateVectorOf, waitForConvergence, withDeadline, type StateVector } from './convergence';
-import { appendParagraph, bodyXml, caughtUp, openAppSession, openStockClient, type StormClient } from './storm-clients';
-import { isRelayHealthy, megabytes, RssSampler, startStormRelay, stopRelay, upgradesRefusedByRelay } from './storm-relay';
-import { tokenFailures, TokenLedger } from './token-ledger';
+import { mergeStateVectors, readStateVector, waitForConvergence, withDeadline, type StateVector } from './convergence';
+import { appendParagraph, readBody, waitUntilCaughtUp, openAppSession, openStockClient, type StormClient } from './storm-clients';
+import { isRelayHealthy, toMegabytes, RssSampler, startStormRelay, stopRelay, readUpgradesRefused } from './storm-relay';
+import { findTokenFailures, TokenLedger } from './token-ledger';
 
 /** Size of one run. */
 interface StormScale {
@@ -91,7 +91,7 @@ async function seedDocuments(context: StormContext, relay: RelayProcess): Promis
     return seeder;
   });
   try {
-    await withDeadline(Promise.all(seeders.map(caughtUp)), { deadlineMs: context.scale.deadlineMs, what: 'seeding every document' });
+    await withDeadline(Promise.all(seeders.map(waitUntilCaughtUp)), { deadlineMs: context.scale.deadlineMs, what: 'seeding every document' });
   } finally {
     for (const seeder of seeders) seeder.destroy();
   }
@@ -115,8 +115,8 @@ async function readDocuments(context: StormContext, relay: RelayProcess): Promis
     openStockClient({ relayUrl: relay.url, docId, token: relay.tokenFor(docId, 'viewer'), address: addressOf(ADDRESS_GROUPS.readers, index), tally }),
   );
   try {
-    await withDeadline(Promise.all(readers.map(caughtUp)), { deadlineMs: context.scale.deadlineMs, what: 'fresh readers syncing' });
-    return new Map(readers.map((reader) => [reader.docId, bodyXml(reader.doc)]));
+    await withDeadline(Promise.all(readers.map(waitUntilCaughtUp)), { deadlineMs: context.scale.deadlineMs, what: 'fresh readers syncing' });
+    return new Map(readers.map((reader) => [reader.docId, readBody(reader.doc)]));
   } finally {
     for (const reader of readers) reader.destroy();
   }
@@ -126,9 +126,9 @@ async function readDocuments(context: StormContext, relay: RelayProcess): Promis
 function verifyDocuments(context: StormContext, options: { clients: readonly StormClient[]; texts: ReadonlyMap<string, string> }): string[] {
   const failures: string[] = [];
   for (const [docId, text] of options.texts) {
-    failures.push(...tokenFailures({ where: `fresh read of ${docId}`, text, tokens: context.ledger.tokensOf(docId) }));
+    failures.push(...findTokenFailures({ where: `fresh read of ${docId}`, text, tokens: context.ledger.tokensOf(docId) }));
   }
-  const differing = options.clients.filter((client) => bodyXml(client.doc) !== options.texts.get(client.docId));
+  const differing = options.clients.filter((client) => readBody(client.doc) !== options.texts.get(client.docId));
   if (differing.length > 0) failures.push(`${differing.length} clients differ from a fresh read of their document, e.g. in ${differing[0]!.docId}`);
   return failures;
 }
@@ -145,7 +145,7 @@ async function runRound(context: StormContext, options: { kind: ClientKind; rela
     for (let from = 0; from < scale.clients; from += CONNECT_BATCH) {
       const batch = openClients(context, { kind, relay, tally, from, to: Math.min(scale.clients, from + CONNECT_BATCH) });
       clients.push(...batch);
-      await withDeadline(Promise.all(batch.map(caughtUp)), { deadlineMs: scale.deadlineMs, what: `${kind} clients connecting` });
+      await withDeadline(Promise.all(batch.map(waitUntilCaughtUp)), { deadlineMs: scale.deadlineMs, what: `${kind} clients connecting` });
     }
     const before = tally.counts();
     const downAt = performance.now();
@@ -160,7 +160,7 @@ async function runRound(context: StormContext, options: { kind: ClientKind; rela
     });
     const expected = new Map<string, StateVector>();
     for (const docId of context.docIds) {
-      expected.set(docId, mergeStateVectors(clients.filter((client) => client.docId === docId).map((client) => stateVectorOf(client.doc))));
+      expected.set(docId, mergeStateVectors(clients.filter((client) => client.docId === docId).map((client) => readStateVector(client.doc))));
     }
     await delay(scale.outageMs);
 
@@ -175,8 +175,8 @@ async function runRound(context: StormContext, options: { kind: ClientKind; rela
       failures.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
     }
     const peakRssBytes = rss.stop();
-    const storm = countsSince(before, tally.counts());
-    const refusedByRelay = await upgradesRefusedByRelay(relay);
+    const storm = diffCounts(before, tally.counts());
+    const refusedByRelay = await readUpgradesRefused(relay);
     if (!(await isRelayHealthy(relay))) failures.push(`${kind}: the relay is not healthy after the storm`);
     failures.push(...verifyDocuments(context, { clients, texts: await readDocuments(context, relay) }).map((failure) => `${kind}: ${failure}`));
     return {
@@ -185,9 +185,9 @@ async function runRound(context: StormContext, options: { kind: ClientKind; rela
       figures: {
         [`${kind}RecoverySeconds`]: recoverySeconds,
         [`${kind}OutageSeconds`]: Math.round(upAt - downAt) / 1000,
-        [`${kind}PeakRssMb`]: megabytes(peakRssBytes),
+        [`${kind}PeakRssMb`]: toMegabytes(peakRssBytes),
         [`${kind}Attempts`]: storm.attempts,
-        [`${kind}Refused`]: totalRefused(storm),
+        [`${kind}Refused`]: sumRefused(storm),
         [`${kind}RefusedByStatus`]: JSON.stringify(storm.refusedByStatus),
         [`${kind}RefusedByNewRelay`]: JSON.stringify(refusedByRelay),
         [`${kind}Unreachable`]: storm.unreachable,

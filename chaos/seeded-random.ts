@@ -13,12 +13,12 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** The seed from `CHAOS_SEED` when set (to replay a run), else a fresh one. */
-export function chaosSeed(): number {
+export function pickChaosSeed(): number {
   const fromEnv = Number(process.env.CHAOS_SEED);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.floor(Math.random() * 2 ** 31) + 1;
 }
 
 /** A number drawn uniformly from [min, max). */
-export function between(random: () => number, range: { min: number; max: number }): number {
+export function drawBetween(random: () => number, range: { min: number; max: number }): number {
   return range.min + random() * (range.max - range.min);
 }

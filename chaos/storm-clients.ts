@@ -105,12 +105,12 @@ export function appendParagraph(doc: Y.Doc, text: string): void {
 }
 
 /** The document body as XML: what the comparisons and token counts read. */
-export function bodyXml(doc: Y.Doc): string {
+export function readBody(doc: Y.Doc): string {
   return doc.getXmlFragment(DOCUMENT_BODY_FIELD).toString();
 }
 
 /** Resolves once `client.isCaughtUp()` holds. */
-export function caughtUp(client: StormClient): Promise<void> {
+export function waitUntilCaughtUp(client: StormClient): Promise<void> {
   return new Promise((resolve) => {
     if (client.isCaughtUp()) return resolve();
     const unwatch = client.watch(() => {

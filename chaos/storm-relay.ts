@@ -60,7 +60,7 @@ export class RssSampler {
 }
 
 /** Upgrades the relay refused since it started, by HTTP status, from its /metrics. */
-export async function upgradesRefusedByRelay(relay: RelayProcess): Promise<Record<string, number>> {
+export async function readUpgradesRefused(relay: RelayProcess): Promise<Record<string, number>> {
   const text = await (await fetch(metricsUrlOf(relay))).text();
   const refused: Record<string, number> = {};
   for (const match of text.matchAll(/^inkwell_relay_upgrades_refused_total\{status="(\d+)"\} (\d+)$/gm)) {
@@ -81,6 +81,6 @@ export async function isRelayHealthy(relay: RelayProcess): Promise<boolean> {
 }
 
 /** Bytes as megabytes with one decimal, for figures. */
-export function megabytes(bytes: number): number {
+export function toMegabytes(bytes: number): number {
   return Math.round(bytes / 1024 / 102.4) / 10;
 }

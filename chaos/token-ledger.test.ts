@@ -1,28 +1,28 @@
 import { describe, expect, it } from 'vitest';
 
-import { TokenLedger, occurrences, tokenFailures } from './token-ledger';
+import { TokenLedger, countOccurrences, findTokenFailures } from './token-ledger';
 
-describe('tokenFailures', () => {
+describe('findTokenFailures', () => {
   it('passes a text holding every token once, in any order', () => {
-    expect(tokenFailures({ where: 'doc', text: '[b-2][a-1] seed', tokens: ['[a-1]', '[b-2]'] })).toEqual([]);
+    expect(findTokenFailures({ where: 'doc', text: '[b-2][a-1] seed', tokens: ['[a-1]', '[b-2]'] })).toEqual([]);
   });
 
   it('reports a token duplicated by a replayed insert', () => {
-    expect(tokenFailures({ where: 'doc', text: '[a-1][b-2][a-1]', tokens: ['[a-1]', '[b-2]'] })).toEqual(['doc: [a-1] appears 2 times']);
+    expect(findTokenFailures({ where: 'doc', text: '[a-1][b-2][a-1]', tokens: ['[a-1]', '[b-2]'] })).toEqual(['doc: [a-1] appears 2 times']);
   });
 
   it('reports a lost token', () => {
-    expect(tokenFailures({ where: 'doc', text: '[a-1]', tokens: ['[a-1]', '[b-2]'] })).toEqual(['doc: [b-2] was lost']);
+    expect(findTokenFailures({ where: 'doc', text: '[a-1]', tokens: ['[a-1]', '[b-2]'] })).toEqual(['doc: [b-2] was lost']);
   });
 });
 
-describe('occurrences', () => {
-  it('counts overlapping occurrences', () => {
-    expect(occurrences('aaa', 'aa')).toBe(2);
+describe('countOccurrences', () => {
+  it('counts overlapping countOccurrences', () => {
+    expect(countOccurrences('aaa', 'aa')).toBe(2);
   });
 
   it('refuses an empty token', () => {
-    expect(() => occurrences('text', '')).toThrow();
+    expect(() => countOccurrences('text', '')).toThrow();
   });
 });
 

@@ -5,7 +5,7 @@
  */
 
 /** Occurrences of `token` in `text`, overlapping ones included. */
-export function occurrences(text: string, token: string): number {
+export function countOccurrences(text: string, token: string): number {
   if (token === '') throw new Error('an empty token occurs everywhere');
   let count = 0;
   for (let at = text.indexOf(token); at !== -1; at = text.indexOf(token, at + 1)) count += 1;
@@ -13,10 +13,10 @@ export function occurrences(text: string, token: string): number {
 }
 
 /** One failure line per token of `tokens` that `text` (the text of `where`) does not hold exactly once. */
-export function tokenFailures(options: { where: string; text: string; tokens: Iterable<string> }): string[] {
+export function findTokenFailures(options: { where: string; text: string; tokens: Iterable<string> }): string[] {
   const failures: string[] = [];
   for (const token of options.tokens) {
-    const count = occurrences(options.text, token);
+    const count = countOccurrences(options.text, token);
     if (count === 0) failures.push(`${options.where}: ${token} was lost`);
     else if (count > 1) failures.push(`${options.where}: ${token} appears ${count} times`);
   }
