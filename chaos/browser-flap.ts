@@ -23,6 +23,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from '@playwright/test';
 
 import { startApp, type AppProcess } from '../tests/helpers/app-process';
+import { assertNever } from '../lib/protocol/codec';
 import { CHROMIUM_ARGS, chromiumExecutablePath } from '../tests/helpers/chromium';
 import { bodyText, createDoc, linkOf, newPerson, paragraphTexts, type Person, type SharedDoc } from '../tests/e2e/fixtures';
 import type { Campaign, CampaignReport, ChaosScale } from './campaign';
@@ -101,15 +102,31 @@ async function typeTokens(person: Person, options: { prefix: string; endAt: numb
   return tokens;
 }
 
-async function fail(cast: Cast, mode: FailureMode): Promise<void> {
-  if (mode === 'offline') await cast.bob.context.setOffline(true);
-  else if (mode === 'cut') cast.link.cut();
-  else cast.link.stall();
+/** Breaks Bob's network in the way `mode` names. */
+async function breakNetwork(cast: Cast, mode: FailureMode): Promise<void> {
+  switch (mode) {
+    case 'offline':
+      return cast.bob.context.setOffline(true);
+    case 'cut':
+      return cast.link.cut();
+    case 'stall':
+      return cast.link.stall();
+    default:
+      assertNever(mode);
+  }
 }
 
-async function recover(cast: Cast, mode: FailureMode): Promise<void> {
-  if (mode === 'offline') await cast.bob.context.setOffline(false);
-  else cast.link.restore();
+/** Undoes `breakNetwork(cast, mode)`. */
+async function restoreNetwork(cast: Cast, mode: FailureMode): Promise<void> {
+  switch (mode) {
+    case 'offline':
+      return cast.bob.context.setOffline(false);
+    case 'cut':
+    case 'stall':
+      return cast.link.restore();
+    default:
+      assertNever(mode);
+  }
 }
 
 /** Breaks and restores Bob's network until `endAt`; returns how often each way. */
@@ -122,10 +139,10 @@ async function flapNetwork(cast: Cast, options: { endAt: number; random: () => n
   await wait(UP_MS);
   while (Date.now() < endAt) {
     const mode = FAILURE_MODES[turn++ % FAILURE_MODES.length]!;
-    await fail(cast, mode);
+    await breakNetwork(cast, mode);
     failures[mode] += 1;
     await wait(DOWN_MS);
-    await recover(cast, mode);
+    await restoreNetwork(cast, mode);
     await wait(UP_MS);
   }
   return failures;
@@ -188,8 +205,8 @@ export async function runBrowserFlap(options: BrowserFlapOptions): Promise<Campa
       flapNetwork(cast, { endAt, random }),
     ]);
     // Whatever the last failure was, the network is back now.
-    await recover(cast, 'offline');
-    await recover(cast, 'cut');
+    await restoreNetwork(cast, 'offline');
+    await restoreNetwork(cast, 'cut');
     const restoredAt = Date.now();
     await nameFailure('Alice live with all changes saved once the network is back', waitUntilLive(cast.alice, RECOVERY_TIMEOUT_MS));
     await nameFailure('Bob live with all changes saved once the network is back', waitUntilLive(cast.bob, RECOVERY_TIMEOUT_MS));

@@ -72,7 +72,7 @@ interface StormContext {
 }
 
 /** Address number `index` of `group` (one /16 per group), sent as X-Forwarded-For. */
-function addressOf(group: number, index: number): string {
+function makeAddress(group: number, index: number): string {
   return `10.${group}.${(index >> 8) & 255}.${index & 255}`;
 }
 
@@ -81,7 +81,7 @@ const ADDRESS_GROUPS = { seeders: 1, readers: 2, session: 3, stock: 4 } as const
 async function seedDocuments(context: StormContext, relay: RelayProcess): Promise<void> {
   const tally = new AttemptTally();
   const seeders = context.docIds.map((docId, index) => {
-    const seeder = openAppSession({ relayUrl: relay.url, docId, token: relay.tokenFor(docId), address: addressOf(ADDRESS_GROUPS.seeders, index), tally, name: 'Seeder' });
+    const seeder = openAppSession({ relayUrl: relay.url, docId, token: relay.tokenFor(docId), address: makeAddress(ADDRESS_GROUPS.seeders, index), tally, name: 'Seeder' });
     for (let paragraph = 0; paragraph < SEED_PARAGRAPHS; paragraph++) {
       appendParagraph(seeder.doc, `Paragraph ${paragraph} of ${docId}, there from the start, as a document someone wrote earlier.`);
     }
@@ -102,7 +102,7 @@ function openClients(context: StormContext, options: { kind: ClientKind; relay: 
   const clients: StormClient[] = [];
   for (let index = options.from; index < options.to; index++) {
     const docId = context.docIds[index % context.docIds.length]!;
-    const common = { relayUrl: relay.url, docId, token: relay.tokenFor(docId), address: addressOf(ADDRESS_GROUPS[kind], index), tally };
+    const common = { relayUrl: relay.url, docId, token: relay.tokenFor(docId), address: makeAddress(ADDRESS_GROUPS[kind], index), tally };
     clients.push(kind === 'session' ? openAppSession({ ...common, name: `Person ${index}` }) : openStockClient(common));
   }
   return clients;
@@ -112,7 +112,7 @@ function openClients(context: StormContext, options: { kind: ClientKind; relay: 
 async function readDocuments(context: StormContext, relay: RelayProcess): Promise<Map<string, string>> {
   const tally = new AttemptTally();
   const readers = context.docIds.map((docId, index) =>
-    openStockClient({ relayUrl: relay.url, docId, token: relay.tokenFor(docId, 'viewer'), address: addressOf(ADDRESS_GROUPS.readers, index), tally }),
+    openStockClient({ relayUrl: relay.url, docId, token: relay.tokenFor(docId, 'viewer'), address: makeAddress(ADDRESS_GROUPS.readers, index), tally }),
   );
   try {
     await withDeadline(Promise.all(readers.map(waitUntilCaughtUp)), { deadlineMs: context.scale.deadlineMs, what: 'fresh readers syncing' });
