@@ -28,7 +28,7 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from '../tests/helpers/chromium
 import { bodyText, createDoc, linkOf, newPerson, paragraphTexts, type Person, type SharedDoc } from '../tests/e2e/fixtures';
 import type { Campaign, CampaignReport, ChaosScale } from './campaign';
 import { openFlakyLink, type FlakyLink } from './flaky-link';
-import { drawBetween, pickChaosSeed, seededRandom } from './seeded-random';
+import { chooseSeed, SeededRandom } from './random';
 import { findTokenFailures } from './token-ledger';
 
 /** Typing time per scale. */
@@ -91,13 +91,13 @@ async function waitForText(page: Page, options: { text: string; timeoutMs: numbe
 }
 
 /** Types ` <prefix>0001`, ` <prefix>0002`, … at the caret until `endAt`; returns the tokens typed. */
-async function typeTokens(person: Person, options: { prefix: string; endAt: number; random: () => number }): Promise<string[]> {
+async function typeTokens(person: Person, options: { prefix: string; endAt: number; random: SeededRandom }): Promise<string[]> {
   const tokens: string[] = [];
   while (Date.now() < options.endAt) {
     const token = `${options.prefix}${String(tokens.length + 1).padStart(4, '0')}`;
     await person.page.keyboard.type(` ${token}`, { delay: KEY_DELAY_MS });
     tokens.push(token);
-    await delay(drawBetween(options.random, WORD_PAUSE_MS));
+    await delay(options.random.integer(WORD_PAUSE_MS.min, WORD_PAUSE_MS.max));
   }
   return tokens;
 }
@@ -130,12 +130,12 @@ async function restoreNetwork(cast: Cast, mode: FailureMode): Promise<void> {
 }
 
 /** Breaks and restores Bob's network until `endAt`; returns how often each way. */
-async function flapNetwork(cast: Cast, options: { endAt: number; random: () => number }): Promise<Record<FailureMode, number>> {
+async function flapNetwork(cast: Cast, options: { endAt: number; random: SeededRandom }): Promise<Record<FailureMode, number>> {
   const { endAt, random } = options;
   const failures: Record<FailureMode, number> = { offline: 0, cut: 0, stall: 0 };
-  const wait = (range: { min: number; max: number }): Promise<void> => delay(Math.max(0, Math.min(drawBetween(random, range), endAt - Date.now())));
+  const wait = (range: { min: number; max: number }): Promise<void> => delay(Math.max(0, Math.min(random.integer(range.min, range.max), endAt - Date.now())));
   // In turn from a random start, so even a short run meets every way of failing.
-  let turn = Math.floor(random() * FAILURE_MODES.length);
+  let turn = random.integer(0, FAILURE_MODES.length - 1);
   await wait(UP_MS);
   while (Date.now() < endAt) {
     const mode = FAILURE_MODES[turn++ % FAILURE_MODES.length]!;
@@ -189,7 +189,7 @@ async function readAfterCrash(options: { browser: Browser; app: AppProcess; data
 /** Runs the scenario once; the report lists every way the end state is wrong. */
 export async function runBrowserFlap(options: BrowserFlapOptions): Promise<CampaignReport> {
   const { browser, durationMs, seed } = options;
-  const random = seededRandom(seed);
+  const random = new SeededRandom(seed);
   const figures: Record<string, number | string> = { seed, typingSeconds: durationMs / 1000 };
   const failures: string[] = [];
   const dataDir = await mkdtemp(join(tmpdir(), 'inkwell-chaos-flap-'));
@@ -200,8 +200,8 @@ export async function runBrowserFlap(options: BrowserFlapOptions): Promise<Campa
     cast = await openCast({ browser, app, link });
     const endAt = Date.now() + durationMs;
     const [aliceTokens, bobTokens, flaps] = await Promise.all([
-      typeTokens(cast.alice, { prefix: 'A', endAt, random: seededRandom(seed + 1) }),
-      typeTokens(cast.bob, { prefix: 'B', endAt, random: seededRandom(seed + 2) }),
+      typeTokens(cast.alice, { prefix: 'A', endAt, random: new SeededRandom(seed + 1) }),
+      typeTokens(cast.bob, { prefix: 'B', endAt, random: new SeededRandom(seed + 2) }),
       flapNetwork(cast, { endAt, random }),
     ]);
     // Whatever the last failure was, the network is back now.
@@ -258,7 +258,7 @@ export const browserFlap: Campaign = {
   async run(scale) {
     const browser = await chromium.launch({ executablePath: chromiumExecutablePath(), args: CHROMIUM_ARGS });
     try {
-      return await runBrowserFlap({ browser, durationMs: FLAP_DURATION_MS[scale], seed: pickChaosSeed() });
+      return await runBrowserFlap({ browser, durationMs: FLAP_DURATION_MS[scale], seed: chooseSeed() });
     } finally {
       await browser.close();
     }

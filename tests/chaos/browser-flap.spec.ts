@@ -7,14 +7,14 @@
 import { expect, test } from '@playwright/test';
 
 import { FLAP_DURATION_MS, runBrowserFlap } from '../../chaos/browser-flap';
-import { pickChaosSeed } from '../../chaos/seeded-random';
+import { chooseSeed } from '../../chaos/random';
 
 // Typing, then up to 45 s for Bob's backoff to bring him back, then a restart of the app.
 const FLAP_TEST_TIMEOUT_MS = 120_000;
 
 test('two people type through a flapping network: both editors and the disk agree, every token exactly once', async ({ browser }) => {
   test.setTimeout(FLAP_TEST_TIMEOUT_MS);
-  const report = await runBrowserFlap({ browser, durationMs: FLAP_DURATION_MS.ci, seed: pickChaosSeed() });
+  const report = await runBrowserFlap({ browser, durationMs: FLAP_DURATION_MS.ci, seed: chooseSeed() });
   test.info().annotations.push({ type: 'figures', description: JSON.stringify(report.figures) });
   expect(report.failures).toEqual([]);
 });
