@@ -61,6 +61,14 @@ export interface CollabSessionOptions {
   readonly checkToken?: (docId: string, token: string) => Promise<unknown>;
   /** Keep a copy in IndexedDB (off in environments without it). */
   readonly persistLocally?: boolean;
+  /**
+   * Share changes with this browser's other tabs over BroadcastChannel (y-websocket's
+   * default; on unless false). Off where many sessions of one document share a process,
+   * as in the reconnect-storm campaign: each must sync through the relay, as people do.
+   */
+  readonly shareAcrossTabs?: boolean;
+  /** The WebSocket class to open sockets with: the browser's unless given (Node 20 has none; pass `ws`). */
+  readonly WebSocketImpl?: typeof WebSocket;
 }
 
 /** Opens a document: local copy first, then the relay. Call `destroy` when done. */
@@ -102,7 +110,12 @@ export class CollabSession {
     this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
       // The token rides in the handshake's Sec-WebSocket-Protocol header, never in the URL (proxies log URLs).
       params: { saved: '1' },
-      WebSocketPolyfill: countingWebSocket(this.saved, socketProtocolsFor(options.token)),
+      WebSocketPolyfill: countingWebSocket({
+        tracker: this.saved,
+        protocols: socketProtocolsFor(options.token),
+        BaseWebSocket: options.WebSocketImpl ?? WebSocket,
+      }),
+      disableBc: options.shareAcrossTabs === false,
       // Inkwell schedules reconnects itself (full jitter); the provider only reports closes.
       shouldReconnect: () => false,
     } as ConstructorParameters<typeof WebsocketProvider>[3]);
@@ -291,12 +304,13 @@ export class CollabSession {
 }
 
 /**
- * The browser's WebSocket, opened with the share-link token in its subprotocols,
+ * The browser's WebSocket (or `BaseWebSocket`), opened with the share-link token in its subprotocols,
  * counting the document-changing frames the provider sends, so `saved`
  * acknowledgements can be matched to them.
  */
-function countingWebSocket(tracker: SavedTracker, protocols: string[]): typeof WebSocket {
-  return class CountingWebSocket extends WebSocket {
+function countingWebSocket(options: { tracker: SavedTracker; protocols: string[]; BaseWebSocket: typeof WebSocket }): typeof WebSocket {
+  const { tracker, protocols, BaseWebSocket } = options;
+  return class CountingWebSocket extends BaseWebSocket {
     constructor(url: string | URL) {
       super(url, protocols);
       tracker.noteNewSocket();
