@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as decoding from 'lib0/decoding';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
@@ -15,7 +14,7 @@ import * as Y from 'yjs';
 import { createRelay, type CreateRelayOptions, type Relay } from '../../collab-server/server';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { parseDocId } from '../../lib/ids';
-import { MESSAGE_TAGS, decode, type Message } from '../../lib/protocol';
+import { MESSAGE_TAGS, decode, readSavedPayload, type Message } from '../../lib/protocol';
 import type { Role } from '../../lib/tokens';
 import { signToken } from '../../lib/tokens.server';
 
@@ -139,7 +138,7 @@ export function connectClient(
   if (options.savedAcks) {
     // The one extra handler an Inkwell client adds to the stock provider.
     provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
-      saved.stateVector = Y.decodeStateVector(decoding.readVarUint8Array(decoder));
+      saved.stateVector = Y.decodeStateVector(readSavedPayload(decoder).stateVector);
     };
   }
   teardown.add(() => {
