@@ -10,7 +10,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
-import { denialCodeOf, isChangeFrame } from '../protocol/codec';
+import { denialCodeOf, isChangeFrame, readSavedPayload } from '../protocol/codec';
 import { CLOSE_CODES } from '../protocol/close-codes';
 import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS } from '../protocol/messages';
 import { socketProtocolsFor } from '../protocol/subprotocols';
@@ -120,8 +120,8 @@ export class CollabSession {
       shouldReconnect: () => false,
     } as ConstructorParameters<typeof WebsocketProvider>[3]);
     this.provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
-      decoding.readVarUint8Array(decoder); // the state vector; the frame count is what this client needs
-      this.saved.noteAcknowledged(decoding.readVarUint(decoder));
+      // The frame count, not the state vector, is what tells this client a deletion is saved (P9a).
+      this.saved.noteAcknowledged(readSavedPayload(decoder).changeFramesSaved);
       this.refreshSaved();
     };
     this.provider.messageHandlers[MESSAGE_TAGS.notSaved] = () => {

@@ -19,6 +19,7 @@ import {
   decodeAwarenessUpdate,
   parseAwarenessStateJson,
   readAwarenessEntries,
+  readSavedPayload,
   encode,
   encodeAwarenessUpdate,
 } from './codec';
@@ -217,6 +218,37 @@ describe('update and awareness frames', () => {
       encoding.writeVarUint(awareness, MESSAGE_TAGS.awareness);
       encoding.writeVarUint8Array(awareness, update);
       expect(Buffer.from(encode({ type: 'awareness', update })).equals(encoding.toUint8Array(awareness))).toBe(true);
+    }
+  });
+});
+
+describe('readSavedPayload', () => {
+  const savedFrame = (stateVector: Uint8Array, changeFramesSaved: number): Uint8Array =>
+    encode({ type: 'saved', stateVector, changeFramesSaved });
+
+  // y-websocket reads the tag and hands its message handler the decoder where the payload starts.
+  function readAfterTag(frame: Uint8Array): { message: ReturnType<typeof readSavedPayload>; hasRest: boolean } {
+    const decoder = decoding.createDecoder(frame);
+    expect(decoding.readVarUint(decoder)).toBe(MESSAGE_TAGS.saved);
+    const message = readSavedPayload(decoder);
+    return { message, hasRest: decoding.hasContent(decoder) };
+  }
+
+  it('[P9a] reads, after the tag, the state vector and frame count that encode wrote, as decode does', () => {
+    const stateVector = Y.encodeStateVector(createEditedDoc());
+    for (const count of [0, 1, 127, 128, 2 ** 31]) {
+      const frame = savedFrame(stateVector, count);
+      const { message, hasRest } = readAfterTag(frame);
+      expect(message).toEqual(decode(frame));
+      expect(message).toEqual({ type: 'saved', stateVector, changeFramesSaved: count });
+      expect(hasRest).toBe(false);
+    }
+  });
+
+  it('[P9a] rejects every truncation of a saved frame as malformed', () => {
+    const frame = savedFrame(Y.encodeStateVector(createEditedDoc()), 300);
+    for (let length = 1; length < frame.length; length++) {
+      expectProtocolError(() => readAfterTag(frame.subarray(0, length)), 'malformed');
     }
   });
 });

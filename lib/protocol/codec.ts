@@ -19,7 +19,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 import { PROTOCOL_ERROR_REASONS, ProtocolError } from './errors';
-import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry } from './messages';
+import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry, type SavedMessage } from './messages';
 
 /** Decodes one frame. Throws `ProtocolError` for anything that is not exactly one valid message. */
 export function decode(frame: Uint8Array): Message {
@@ -29,6 +29,15 @@ export function decode(frame: Uint8Array): Message {
     throw malformed(`trailing bytes after ${message.type} message`);
   }
   return message;
+}
+
+/**
+ * Reads a `saved` message from a decoder positioned after its tag: what a
+ * y-websocket message handler, which the provider calls with the tag already
+ * read, needs. `decode` reads the same fields this way. Throws `ProtocolError`.
+ */
+export function readSavedPayload(decoder: decoding.Decoder): SavedMessage {
+  return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
 }
 
 /** Encodes one message into a frame. */
@@ -190,7 +199,7 @@ function readMessage(decoder: decoding.Decoder): Message {
     case MESSAGE_TAGS.queryAwareness:
       return { type: 'query-awareness' };
     case MESSAGE_TAGS.saved:
-      return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
+      return readSavedPayload(decoder);
     case MESSAGE_TAGS.notSaved:
       return { type: 'not-saved', reason: readCheckedString(decoder) };
     default:
