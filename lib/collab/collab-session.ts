@@ -10,7 +10,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
-import { denialCodeOf, isChangeFrame, readSavedPayload } from '../protocol/codec';
+import { denialCodeOf, isChangeFrame, readNotSavedPayload, readSavedPayload } from '../protocol/codec';
 import { CLOSE_CODES } from '../protocol/close-codes';
 import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS } from '../protocol/messages';
 import { socketProtocolsFor } from '../protocol/subprotocols';
@@ -124,7 +124,8 @@ export class CollabSession {
       this.saved.noteAcknowledged(readSavedPayload(decoder).changeFramesSaved);
       this.refreshSaved();
     };
-    this.provider.messageHandlers[MESSAGE_TAGS.notSaved] = () => {
+    this.provider.messageHandlers[MESSAGE_TAGS.notSaved] = (_encoder, decoder) => {
+      readNotSavedPayload(decoder);
       this.isSaveFailing = true;
       this.refreshSaved();
     };

@@ -19,7 +19,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 import { PROTOCOL_ERROR_REASONS, ProtocolError } from './errors';
-import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry, type SavedMessage } from './messages';
+import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry, type NotSavedMessage, type SavedMessage } from './messages';
 
 /** Decodes one frame. Throws `ProtocolError` for anything that is not exactly one valid message. */
 export function decode(frame: Uint8Array): Message {
@@ -38,6 +38,11 @@ export function decode(frame: Uint8Array): Message {
  */
 export function readSavedPayload(decoder: decoding.Decoder): SavedMessage {
   return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
+}
+
+/** Reads a `not-saved` message from a decoder positioned after its tag (as `readSavedPayload`). */
+export function readNotSavedPayload(decoder: decoding.Decoder): NotSavedMessage {
+  return { type: 'not-saved', reason: readCheckedString(decoder) };
 }
 
 /** Encodes one message into a frame. */
@@ -201,7 +206,7 @@ function readMessage(decoder: decoding.Decoder): Message {
     case MESSAGE_TAGS.saved:
       return readSavedPayload(decoder);
     case MESSAGE_TAGS.notSaved:
-      return { type: 'not-saved', reason: readCheckedString(decoder) };
+      return readNotSavedPayload(decoder);
     default:
       throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown message type ${tag}`);
   }

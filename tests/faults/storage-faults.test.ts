@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
-import type { Logger } from '../../collab-server/logger';
 import { createRelay, type CreateRelayOptions } from '../../collab-server/server';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
-import { DENIAL_CODES, MESSAGE_TAGS, encode } from '../../lib/protocol';
+import { DENIAL_CODES, MESSAGE_TAGS, encode, readNotSavedPayload } from '../../lib/protocol';
 import { FaultyStore } from '../helpers/faulty-store';
 import {
   Teardown,
@@ -22,6 +21,7 @@ import {
   loadedRooms,
   makeTempDir,
   openRawSocket,
+  recordingLogger,
   socketUrl,
   tokenIssuer,
   upgradeStatus,
@@ -34,23 +34,6 @@ import {
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
-
-interface LoggedLine {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly fields: Record<string, unknown>;
-  readonly message: string;
-}
-
-function recordingLogger(lines: LoggedLine[]): Logger {
-  const logger: Logger = {
-    debug: (fields, message) => lines.push({ level: 'debug', fields: fields as Record<string, unknown>, message }),
-    info: (fields, message) => lines.push({ level: 'info', fields: fields as Record<string, unknown>, message }),
-    warn: (fields, message) => lines.push({ level: 'warn', fields: fields as Record<string, unknown>, message }),
-    error: (fields, message) => lines.push({ level: 'error', fields: fields as Record<string, unknown>, message }),
-    child: () => logger,
-  };
-  return logger;
-}
 
 /** A relay over a real LevelDB in `dataDir`, behind switchable faults. */
 async function startFaultyRelay(
@@ -89,9 +72,7 @@ async function degradedGauge(relay: TestRelay): Promise<number> {
 function watchNotSaved(client: TestClient): { readonly reasons: string[] } {
   const seen = { reasons: [] as string[] };
   client.provider.messageHandlers[MESSAGE_TAGS.notSaved] = (_encoder, decoder) => {
-    const bytes = decoder.arr.subarray(decoder.pos);
-    seen.reasons.push(new TextDecoder().decode(bytes));
-    decoder.pos = decoder.arr.length;
+    seen.reasons.push(readNotSavedPayload(decoder).reason);
   };
   return seen;
 }
@@ -245,7 +226,7 @@ describe('[F5] loads that hang', () => {
     await waitUntil(() => relay.store.loadsWaiting === 2, { what: 'two loads waiting' });
     expect(await upgradeStatus(socketUrl(relay, 'pending-c'))).toBe(503);
     relay.store.heal();
-    await Promise.all(waiting.map(waitForSync));
+    await Promise.all(waiting.map((client) => waitForSync(client)));
   });
 
   it('a load that fails answers 503 and reports degraded until a load succeeds', async () => {
@@ -263,8 +244,8 @@ describe('[F5] loads that hang', () => {
 describe('[F6] shutdown with storage down', () => {
   it('finishes within COLLAB_SHUTDOWN_TIMEOUT_MS, closes sockets with 1001, and logs the documents it could not write', async () => {
     const dataDir = await makeTempDir(teardown);
-    const lines: LoggedLine[] = [];
-    const relay = await startFaultyRelay(dataDir, { shutdownTimeoutMs: 100, logger: recordingLogger(lines) });
+    const { logger, lines } = recordingLogger();
+    const relay = await startFaultyRelay(dataDir, { shutdownTimeoutMs: 100, logger });
     const writer = await openRawSocket(teardown, socketUrl(relay, 'unwritable'));
     relay.store.injectWriteFault({ kind: 'hang' });
     const doc = new Y.Doc();
