@@ -3,16 +3,19 @@
  * raw socket from a pool, against a live relay whose budgets are lifted so it
  * judges every frame rather than rate-limiting the fuzzer. The frame oracle
  * (frame-oracle.ts) sends frames the relay must refuse into a room where two
- * honest peers edit, and the rest into a sandbox room. Checked:
+ * honest peers edit, and the rest into the batch's sandbox room. Checked:
  *
  * - every must-refuse frame is refused: the socket closed with a refusal code,
- *   the probe behind it never answered; no frame at all gets 1011 or a dropped socket;
+ *   the probe behind it never answered; no frame at all meets 1011 or a socket
+ *   dropped without a close frame;
  * - the relay never dies and /healthz stays ok;
  * - after each batch an edit still crosses the honest pair in the attacked room
  *   and a pair in a room left alone, and no honest socket was ever closed;
- * - at the end, after a graceful stop: both rooms, as stored and as loaded fresh
- *   from a restarted relay, hold exactly the honest peers' tokens and client ids,
- *   and the sandbox document still loads.
+ * - at the end (checkNothingSlippedIn): the honest rooms, on disk and loaded
+ *   fresh, hold exactly the honest peers' tokens and client ids; every sandbox
+ *   room holds on disk all that its `saved` answer covered, and still loads.
+ *
+ * Reproduce a failure with CHAOS_SEED=<seed>: batch b samples `fc.sample(fuzzFrame, { seed: seed + b })`.
  */
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
@@ -50,7 +53,9 @@ const RSS_SAMPLE_MS = 250;
 
 const ATTACKED_ROOM = 'chaos-fuzz-attacked';
 const QUIET_ROOM = 'chaos-fuzz-quiet';
-const SANDBOX_ROOM = 'chaos-fuzz-sandbox';
+/** Each batch's sandbox room: a frame that breaks a room then spoils one batch's sandbox, not the whole run's. */
+const sandboxRoomOf = (batch: number): string => `chaos-fuzz-sandbox-${batch}`;
+const SANDBOX_PROBE_TIMEOUT_MS = 3_000;
 
 const RELAY_ENV = {
   ...UNLIMITED_RATE_ENV,
@@ -106,9 +111,10 @@ async function runFuzz(scale: ChaosScale): Promise<CampaignReport> {
     pairs.push(attacked);
     const quiet = await HonestPair.open({ relay, docId: QUIET_ROOM, names: ['q1', 'q2'], timeoutMs: EXCHANGE_TIMEOUT_MS });
     pairs.push(quiet);
-    const paths = { 'must-refuse': pathOf(relay, ATTACKED_ROOM), 'may-apply': pathOf(relay, SANDBOX_ROOM) } as const;
     const batches = Math.ceil(settings.frames / settings.batchSize);
+    const sandboxes = Array.from({ length: batches }, (_, batch) => sandboxRoomOf(batch));
     for (let batch = 0; batch < batches; batch++) {
+      const paths = { 'must-refuse': pathOf(relay, ATTACKED_ROOM), 'may-apply': pathOf(relay, sandboxRoomOf(batch)) } as const;
       const frames = fc.sample(fuzzFrame, { seed: seed + batch, numRuns: Math.min(settings.batchSize, settings.frames - batch * settings.batchSize) });
       await sendBatch({ relay, frames, paths, findings, tally, where: (index) => `seed ${seed} + ${batch}, sample ${index}` });
       if (!relay.isRunning || !(await relay.isHealthy())) {
@@ -123,7 +129,7 @@ async function runFuzz(scale: ChaosScale): Promise<CampaignReport> {
       }
     }
     for (const pair of pairs) findings.expect(pair.closesSeen === 0, () => `${pair.docId}: the relay closed honest sockets ${pair.closesSeen} times`);
-    if (relay.isRunning) await checkNothingSlippedIn({ relay, pairs, findings });
+    if (relay.isRunning) await checkNothingSlippedIn({ relay, pairs, sandboxes, findings });
   } catch (error) {
     findings.fail(`aborted: ${describe(error)}`);
   } finally {
@@ -216,8 +222,8 @@ function judgeOutcome(options: { frame: FuzzFrame; verdict: Verdict; outcome: So
  * - restarted, the relay serves the same honest texts to fresh clients, and the
  *   sandbox still loads; then it stops gracefully.
  */
-async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readonly HonestPair[]; findings: Findings }): Promise<void> {
-  const { relay, pairs, findings } = options;
+async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readonly HonestPair[]; sandboxes: readonly string[]; findings: Findings }): Promise<void> {
+  const { relay, pairs, sandboxes, findings } = options;
   const expectedTexts = new Map<string, string>();
   for (const pair of pairs) {
     await pair.whenSaved(SAVED_TIMEOUT_MS);
@@ -225,10 +231,15 @@ async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readon
     findings.expect(first === second, () => `${pair.docId}: the honest peers ended with different texts`);
     expectedTexts.set(pair.docId, first);
   }
-  const claimedSaved = await savedStateVectorOf(relay, SANDBOX_ROOM);
+  const claimedSaved = await mapWithConcurrency(sandboxes, (docId) =>
+      savedStateVectorOf(relay, docId).catch((error: unknown) => {
+        findings.fail(`${docId}: no 'saved' answer for a fresh client: ${describe(error)}`, 'a sandbox room gives a fresh client no saved answer');
+        return null;
+      }),
+  );
   for (const pair of pairs) pair.destroy();
   await relay.stop('SIGKILL');
-  const stored = await readStoredTexts(relay.dataDir, [...pairs.map((pair) => pair.docId), SANDBOX_ROOM]);
+  const stored = await readStoredTexts(relay.dataDir, [...pairs.map((pair) => pair.docId), ...sandboxes]);
   for (const pair of pairs) {
     const expected = expectedTexts.get(pair.docId)!;
     const storedDoc = stored.get(pair.docId)!;
@@ -242,23 +253,31 @@ async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readon
       () => `${pair.docId}: stored text is not exactly the ${tokens.length} honest tokens`,
     );
   }
-  const sandbox = stored.get(SANDBOX_ROOM)!;
-  const unsaved = [...claimedSaved].filter(([client, clock]) => (sandbox.stateVector.get(client) ?? 0) < clock);
-  findings.expect(
-    unsaved.length === 0,
-    () =>
-      `${SANDBOX_ROOM}: 'saved' covered changes that are not on disk (P9), clients ${unsaved
-        .slice(0, 3)
-        .map(([client, clock]) => `${client}: saved ${clock}, stored ${sandbox.stateVector.get(client) ?? 0}`)
-        .join('; ')}`,
-  );
+  sandboxes.forEach((docId, index) => {
+    const claimed = claimedSaved[index];
+    const sandbox = stored.get(docId)!;
+    const unsaved = [...(claimed ?? [])].filter(([client, clock]) => (sandbox.stateVector.get(client) ?? 0) < clock);
+    findings.expect(
+      unsaved.length === 0,
+      () =>
+        `${docId}: 'saved' covered changes that are not on disk (P9), clients ${unsaved
+          .slice(0, 3)
+          .map(([client, clock]) => `${client}: saved ${clock}, stored ${sandbox.stateVector.get(client) ?? 0}`)
+          .join('; ')}`,
+      "a sandbox room's 'saved' covers changes not on disk",
+    );
+  });
   await relay.start();
   for (const pair of pairs) {
     const expected = expectedTexts.get(pair.docId)!;
-    const fresh = await loadFresh(relay, pair.docId).catch((error: unknown) => `(${describe(error)})`);
+    const fresh = await loadFresh(relay, pair.docId, EXCHANGE_TIMEOUT_MS).catch((error: unknown) => `(${describe(error)})`);
     findings.expect(fresh === expected, () => `${pair.docId}: loaded fresh from the relay, the text differs from the honest peers' ${fresh.slice(0, 60)}`);
   }
-  await loadFresh(relay, SANDBOX_ROOM).catch((error: unknown) => findings.fail(`the sandbox document no longer loads: ${describe(error)}`));
+  await mapWithConcurrency(sandboxes, (docId) =>
+    loadFresh(relay, docId, SANDBOX_PROBE_TIMEOUT_MS).catch((error: unknown) =>
+      findings.fail(`${docId} no longer loads after a restart: ${describe(error)}`, 'a sandbox document no longer loads after a restart'),
+    ),
+  );
   const exit = await relay.stop('SIGTERM');
   findings.expect(exit.code === 0, () => `graceful stop exited with code ${exit.code}, signal ${exit.signal}`);
 }
@@ -267,7 +286,7 @@ async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readon
 async function savedStateVectorOf(relay: ChaosRelay, docId: string): Promise<ReadonlyMap<number, number>> {
   const probe = new TokenWriter('s1', { baseUrl: relay.process.url, docId, params: { token: relay.process.tokenFor(docId), saved: '1' } });
   try {
-    await waitFor({ check: () => probe.savedStateVector !== null, changes: [probe.savedChanges], timeoutMs: SAVED_TIMEOUT_MS, what: `a saved message for ${docId}` });
+    await waitFor({ check: () => probe.savedStateVector !== null, changes: [probe.savedChanges], timeoutMs: SANDBOX_PROBE_TIMEOUT_MS, what: `a saved message for ${docId}` });
     return probe.savedStateVector!;
   } finally {
     probe.destroy();
@@ -275,7 +294,7 @@ async function savedStateVectorOf(relay: ChaosRelay, docId: string): Promise<Rea
 }
 
 /** Syncs a new stock client with `docId` and returns its text. */
-async function loadFresh(relay: ChaosRelay, docId: string): Promise<string> {
+async function loadFresh(relay: ChaosRelay, docId: string, timeoutMs: number): Promise<string> {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(relay.process.url, docId, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
@@ -283,12 +302,26 @@ async function loadFresh(relay: ChaosRelay, docId: string): Promise<string> {
     disableBc: true,
   });
   try {
-    await waitFor({ check: () => provider.synced, changes: [providerChanges(provider)], timeoutMs: EXCHANGE_TIMEOUT_MS, what: `a fresh client of ${docId} to sync` });
+    await waitFor({ check: () => provider.synced, changes: [providerChanges(provider)], timeoutMs, what: `a fresh client of ${docId} to sync` });
     return doc.getText('t').toString();
   } finally {
     provider.destroy();
     doc.destroy();
   }
+}
+
+/** Runs `task` over `items`, a few at a time (each stock provider adds a process exit listener), keeping the order of results. */
+async function mapWithConcurrency<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return results;
 }
 
 function pathOf(relay: ChaosRelay, docId: string): string {
