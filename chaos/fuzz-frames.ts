@@ -76,7 +76,10 @@ const yjsUpdate: fc.Arbitrary<Uint8Array> = fc
     const text = doc.getText('t');
     for (const edit of edits) {
       if (edit.op === 'insert') text.insert(text.length, edit.text, edit.bold ? { bold: true } : undefined);
-      else if (edit.op === 'delete' && text.length > 0) text.delete(Math.min(edit.at, text.length - 1), Math.min(edit.length, text.length - Math.min(edit.at, text.length - 1)));
+      else if (edit.op === 'delete' && text.length > 0) {
+        const at = Math.min(edit.at, text.length - 1);
+        text.delete(at, Math.min(edit.length, text.length - at));
+      }
       else if (edit.op === 'map') doc.getMap('m').set(edit.key, edit.value);
       else if (edit.op === 'array') doc.getArray('a').push(edit.items);
     }

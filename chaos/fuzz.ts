@@ -243,6 +243,7 @@ async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readon
   for (const pair of pairs) {
     const expected = expectedTexts.get(pair.docId)!;
     const storedDoc = stored.get(pair.docId)!;
+    findings.expect(storedDoc.loadError === null, () => `${pair.docId}: the stored document does not load: ${storedDoc.loadError}`);
     findings.expect(storedDoc.text === expected, () => `${pair.docId}: stored text differs from the honest peers' (${storedDoc.text.length} vs ${expected.length} characters)`);
     const strangers = [...storedDoc.stateVector.keys()].filter((id) => !pair.clientIds.includes(id));
     findings.expect(strangers.length === 0, () => `${pair.docId}: stored changes from client ids no honest peer has: ${strangers.slice(0, 5).join(', ')}`);
@@ -256,6 +257,11 @@ async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readon
   sandboxes.forEach((docId, index) => {
     const claimed = claimedSaved[index];
     const sandbox = stored.get(docId)!;
+    findings.expect(
+      sandbox.loadError === null,
+      () => `${docId}: the stored document does not apply to a fresh one: ${sandbox.loadError}`,
+      'a sandbox document as stored does not apply to a fresh one',
+    );
     const unsaved = [...(claimed ?? [])].filter(([client, clock]) => (sandbox.stateVector.get(client) ?? 0) < clock);
     findings.expect(
       unsaved.length === 0,

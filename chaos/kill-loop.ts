@@ -174,6 +174,7 @@ function checkStoredDoc(options: {
 }): void {
   const { docId, stored, onDoc, acknowledged, written, findings, tally, label } = options;
   const where = `${label}, ${docId} on disk`;
+  findings.expect(stored.loadError === null, () => `${where}: the stored updates do not apply: ${stored.loadError}`);
   findings.expect(!stored.hasMissingDependencies, () => `${where}: stored updates wait for dependencies that were never stored`);
   const inventory = inventoryOf(stored.text);
   findings.expect(inventory.garbageAt === null, () => `${where}: not a text of tokens at ${inventory.garbageAt?.index}: ${inventory.garbageAt?.excerpt}`);

@@ -10,11 +10,11 @@
  * Clients are light: each sends its own Yjs updates and answers the relay's sync
  * step 1, and applies nothing it receives (like bench/loadgen.ts).
  */
+import * as decoding from 'lib0/decoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
 import { MESSAGE_TAGS, SYNC_TAGS, encode } from '../lib/protocol';
-import * as decoding from 'lib0/decoding';
 import type { SeededRandom } from './random';
 
 /** The shape of the load. */

@@ -18,6 +18,8 @@ export interface StoredText {
   readonly stateVector: ReadonlyMap<number, number>;
   /** True when some stored update waits for a dependency that was never stored. */
   readonly hasMissingDependencies: boolean;
+  /** Why the stored state, merged as the relay merges it on load, could not be applied to a fresh document; null when it could. */
+  readonly loadError: string | null;
 }
 
 /** Loads `docIds` from the LevelDB of the relay data dir `dataDir`; the relay must not be running. */
@@ -30,12 +32,20 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
       if (!docId) throw new Error(`not a doc id: ${id}`);
       const stored = await store.load(docId);
       const doc = new Y.Doc();
-      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(doc, update);
+      let loadError: string | null = null;
+      // Merged first, as the relay loads a room: a client is sent (a diff of) the merged update.
+      // One that cannot be applied is a finding about the document, not a reason to stop reading.
+      try {
+        const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : [...stored.updates];
+        if (parts.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(parts));
+      } catch (error) {
+        loadError = error instanceof Error ? error.message : String(error);
+      }
       texts.set(id, {
         text: doc.getText('t').toString(),
         stateVector: Y.decodeStateVector(Y.encodeStateVector(doc)),
         hasMissingDependencies: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,
+        loadError,
       });
       doc.destroy();
     }

@@ -55,7 +55,11 @@ export function providerChanges(provider: WebsocketProvider): ChangeSource {
   };
 }
 
-/** Resolves after `ms`: only for the moments chaos chooses on purpose (when to kill), never to wait for an effect. */
+/**
+ * Resolves after `ms`: for moments chosen on purpose (when to kill, when to take
+ * a sample), and between the reads of a polling loop over something that sends
+ * no event (/proc, /metrics). Never to wait for an effect that has an event.
+ */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
