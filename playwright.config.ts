@@ -4,8 +4,9 @@ import { CHROMIUM_ARGS, chromiumExecutablePath } from './tests/helpers/chromium'
 
 export default defineConfig({
   testDir: 'tests',
-  // User journeys, then attacks on them (tests/security/, one file per attack); alphabetical, so in that order.
-  testMatch: ['e2e/**/*.spec.ts', 'security/**/*.spec.ts'],
+  // User journeys, attacks on them (tests/security/, one file per attack), storage faults (tests/faults/)
+  // and chaos (tests/chaos/). Files run in path order, whatever the order here.
+  testMatch: ['e2e/**/*.spec.ts', 'security/**/*.spec.ts', 'faults/**/*.spec.ts', 'chaos/**/*.spec.ts'],
   globalSetup: './tests/helpers/build-server.ts',
   outputDir: 'test-results',
   timeout: 60_000,

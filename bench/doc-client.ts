@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 
 import type { TracePatch } from '../tests/helpers/editing-trace';
-import { MESSAGE_TAGS, SYNC_TAGS, encode } from '../lib/protocol';
+import { MESSAGE_TAGS, SYNC_TAGS, encode, readSavedPayload } from '../lib/protocol';
 import { frame, hocuspocusAuthMessage, messageOffset, type WireProtocol } from './wire';
 
 /** What counts as "acknowledged" while pushing. */
@@ -136,8 +136,7 @@ export class DocClient {
     const decoder = decoding.createDecoder(data.subarray(messageOffset(this.endpoint.protocol, data)));
     const type = decoding.readVarUint(decoder);
     if (type === MESSAGE_TAGS.saved && this.ackMode === 'saved') {
-      decoding.readVarUint8Array(decoder);
-      this.acknowledge(decoding.readVarUint(decoder));
+      this.acknowledge(readSavedPayload(decoder).changeFramesSaved);
       return;
     }
     if (type !== MESSAGE_TAGS.sync) return;

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the web app and the relay on ONE port. Next.js serves pages;
- * the relay takes WebSocket upgrades under /collab/<docId> plus /healthz and
- * /metrics, so one reverse proxy (and one TLS certificate) fronts both.
+ * the relay takes WebSocket upgrades under /collab/<docId> plus /healthz
+ * (metrics have a listener of their own), so one reverse proxy (and one TLS
+ * certificate) fronts both.
  * Builds the app first when no build exists.
  */
 import { spawnSync } from 'node:child_process';

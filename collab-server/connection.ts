@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 
 import type { ConnectionId, DocId } from '../lib/ids';
 import type { Role } from '../lib/roles';
-import { CLOSE_CODES, MESSAGE_TAGS, PROTOCOL_ERROR_REASONS, ProtocolError, SYNC_TAGS, decode, type CloseCode } from '../lib/protocol';
+import { CLOSE_CODES, MESSAGE_TAGS, PROTOCOL_ERROR_CLOSE_CODES, ProtocolError, SYNC_TAGS, decode, type CloseCode } from '../lib/protocol';
 import { ConnectionBudget, type ClientBudget, type ConnectionBudgetSpec } from './connection-budget';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
@@ -263,13 +263,8 @@ export class Connection implements RoomPeer {
 
   private closeForError(error: unknown): void {
     if (error instanceof ProtocolError) {
-      if (error.code === PROTOCOL_ERROR_REASONS.policyViolation) {
-        this.closeForPolicy(error.message);
-        return;
-      }
-      this.logger.warn({ reason: error.code, err: error.message }, 'closing connection: bad message');
-      const code = error.code === PROTOCOL_ERROR_REASONS.malformed ? CLOSE_CODES.protocolError : CLOSE_CODES.unsupportedData;
-      this.close(code, error.message.slice(0, 120));
+      this.logger.warn({ reason: error.code, err: error.message }, 'closing connection: refused message');
+      this.close(PROTOCOL_ERROR_CLOSE_CODES[error.code], error.message.slice(0, 120));
       this.stopReading();
       return;
     }

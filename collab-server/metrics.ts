@@ -21,6 +21,8 @@ export interface RelayMetrics {
   readonly roomMemoryBytes: Gauge;
   readonly persistSeconds: Histogram;
   readonly persistFailures: Counter;
+  /** 1 while some write or load of storage is failing (the reason is in /healthz and the log). */
+  readonly storageDegraded: Gauge;
   readonly compactions: Counter;
   readonly closes: Counter<'code'>;
   readonly awarenessDropped: Counter;
@@ -90,6 +92,11 @@ export function createRelayMetrics(collectRooms: () => { count: number; approxBy
     persistFailures: new Counter({
       name: 'inkwell_relay_persist_failures_total',
       help: 'Failed update batch writes (retried)',
+      registers,
+    }),
+    storageDegraded: new Gauge({
+      name: 'inkwell_relay_storage_degraded',
+      help: '1 while storage writes or loads are failing (reason in /healthz), else 0',
       registers,
     }),
     compactions: new Counter({ name: 'inkwell_relay_compactions_total', help: 'Completed compactions', registers }),

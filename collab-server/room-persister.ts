@@ -13,7 +13,9 @@ import type { RelayMetrics } from './metrics';
 import type { DocStore } from './storage/doc-store';
 
 const RETRY_BASE_MS = 100;
-const RETRY_MAX_MS = 10_000;
+const RETRY_MAX_MS = 5_000;
+/** A write still unfinished after this long counts as a failure (a hung disk or network mount) until it ends. */
+export const DEFAULT_WRITE_STALL_MS = 5_000;
 
 /** Options of `RoomPersister`. */
 export interface RoomPersisterOptions {
@@ -33,11 +35,20 @@ export interface RoomPersisterOptions {
   readonly onCompacted: () => void;
   /** Called after batch `batchId` is on disk; `stateVector` is what it made durable. */
   readonly onBatchSaved: (batchId: number, stateVector: Uint8Array) => void;
+  /** Called when a write fails or stalls (`reason`), and with `null` once writes succeed again. */
+  readonly onWriteHealth: (failure: string | null) => void;
+  /** How long a write may take before it counts as a failure; `DEFAULT_WRITE_STALL_MS` if absent. */
+  readonly writeStallMs?: number;
 }
 
 /** Group-committed, retrying, compacting persistence of one room's updates. */
 export class RoomPersister {
   private pending: Uint8Array[] = [];
+  /** Bytes of updates not on disk yet: queued, waiting for a retry, or being written. */
+  private unsavedByteCount = 0;
+  /** Why writes are failing, or null while they succeed. */
+  private failure: string | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
   private nextBatchId = 1;
   private inFlightBatchId: number | null = null;
   private isFlushScheduled = false;
@@ -58,8 +69,19 @@ export class RoomPersister {
   /** Queues one update; returns the id of the batch that will carry it. */
   enqueue(update: Uint8Array): number {
     this.pending.push(update);
+    this.unsavedByteCount += update.byteLength;
     this.scheduleFlush();
     return this.nextBatchId;
+  }
+
+  /** Bytes of updates not on disk yet. */
+  get unsavedBytes(): number {
+    return this.unsavedByteCount;
+  }
+
+  /** Why writes are failing (or stalled), or null while they succeed. */
+  get writeFailure(): string | null {
+    return this.failure;
   }
 
   /** The batch whose save covers everything applied so far, or `null` when all of it is on disk. */
@@ -108,6 +130,7 @@ export class RoomPersister {
   dispose(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.clearStallTimer();
   }
 
   private scheduleFlush(): void {
@@ -132,9 +155,16 @@ export class RoomPersister {
     this.inFlightBatchId = batchId;
     const stateVector = this.options.readStateVector();
     const startedAt = performance.now();
+    const stallMs = this.options.writeStallMs ?? DEFAULT_WRITE_STALL_MS;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      logger.error({ docId, stalledForMs: stallMs }, 'a write to storage has not finished');
+      this.setFailure(`a write to storage has not finished after ${stallMs} ms`);
+    }, stallMs);
     try {
       this.lastSeq = await store.appendUpdates(docId, batch);
     } catch (error) {
+      this.clearStallTimer();
       // Keep the batch in memory, ahead of anything queued since, and retry.
       this.pending = batch.concat(this.pending);
       this.inFlightBatchId = null;
@@ -146,13 +176,22 @@ export class RoomPersister {
         this.retryTimer = null;
         this.scheduleFlush();
       }, delayMs);
+      this.setFailure(`writes to storage are failing: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
+    this.clearStallTimer();
     metrics.persistSeconds.observe((performance.now() - startedAt) / 1000);
     this.failedAttempts = 0;
     this.inFlightBatchId = null;
     this.logCount += batch.length;
-    for (const update of batch) this.logBytes += update.byteLength;
+    for (const update of batch) {
+      this.logBytes += update.byteLength;
+      this.unsavedByteCount -= update.byteLength;
+    }
+    if (this.failure !== null) {
+      logger.info({ docId }, 'writes to storage succeed again');
+      this.setFailure(null);
+    }
     this.options.onBatchSaved(batchId, stateVector);
     this.maybeCompact();
     if (this.pending.length > 0) this.scheduleFlush();
@@ -187,6 +226,17 @@ export class RoomPersister {
     } finally {
       this.notifyIfSettled();
     }
+  }
+
+  private setFailure(failure: string | null): void {
+    if (failure === this.failure) return;
+    this.failure = failure;
+    this.options.onWriteHealth(failure);
+  }
+
+  private clearStallTimer(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
   }
 
   private notifyIfSettled(): void {

@@ -1,14 +1,15 @@
 /**
  * One document in memory: owns its `Y.Doc` (and, through `RoomAwareness`, its
  * presence), applies what peers send, fans changes out to the other peers, and
- * hands updates to persistence. It knows neither sockets nor which store it
- * writes to.
+ * hands updates to storage (`RoomStorage`), acknowledging them as they reach
+ * disk (`SavedAckLedger`). It knows neither sockets nor which store it writes to.
  */
 import * as Y from 'yjs';
 
 import type { ConnectionId, DocId } from '../lib/ids';
 import { ROLES, type Role } from '../lib/roles';
 import {
+  CLOSE_CODES,
   PROTOCOL_ERROR_REASONS,
   ProtocolError,
   assertNever,
@@ -17,12 +18,14 @@ import {
   isEmptyUpdate,
   encode,
   DENIAL_CODES,
+  type CloseCode,
   type Message,
 } from '../lib/protocol';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import { RoomAwareness } from './room-awareness';
-import { RoomPersister } from './room-persister';
+import { RoomStorage, type RoomStorageLimits } from './room-storage';
+import { SavedAckLedger } from './saved-ack-ledger';
 import type { DocStore, StoredDoc } from './storage/doc-store';
 
 const EMPTY_STATE_VECTOR = Uint8Array.of(0);
@@ -43,15 +46,11 @@ export interface RoomPeer {
   readonly role: Role;
   /** Whether the client asked for `saved` acknowledgements. */
   readonly wantsSavedAcks: boolean;
+  /** When the link that opened the session was issued (ms): a reset at or after it ends the session. */
+  readonly issuedAt: number;
   send(frame: Uint8Array): void;
-}
-
-/** Room state kept per peer. */
-interface PeerState {
-  /** Document-changing frames received from this peer so far. */
-  changeFrames: number;
-  /** `saved` messages owed: once batch `batchId` is on disk, `changeFrames` of this peer's frames are. */
-  readonly owedAcks: { batchId: number; changeFrames: number }[];
+  /** Ends the session with `code` and `reason` (the client may reconnect). */
+  close(code: CloseCode, reason: string): void;
 }
 
 /** Options of `Room`. */
@@ -62,18 +61,14 @@ export interface RoomOptions {
   readonly logger: Logger;
   readonly metrics: RelayMetrics;
   readonly limits: RoomLimits;
+  /** Writes of this room started failing (`reason`), or succeed again (`null`). */
+  readonly onWriteHealth?: (failure: string | null) => void;
 }
 
 /** Tunables every room of a relay shares. */
-export interface RoomLimits {
-  /** Log length (updates) after which the document is compacted. */
-  readonly compactAfterUpdates: number;
-  /** Log size (bytes) after which the document is compacted. */
-  readonly compactAfterBytes: number;
+export interface RoomLimits extends RoomStorageLimits {
   /** Awareness client ids one connection may own. */
   readonly maxAwarenessIdsPerConnection: number;
-  /** Size the stored document may reach; updates that would pass it are refused. */
-  readonly maxDocBytes: number;
 }
 
 /** A loaded document and the peers editing it. */
@@ -104,24 +99,14 @@ export class Room {
   private didLastTransactionChange = false;
   /** The document's state vector after its last transaction, which Yjs computes anyway. */
   private docStateVector: Map<number, number> | null = null;
-  private readonly peers = new Map<RoomPeer, PeerState>();
-  /** Made on the first write (or at load, when a log is left to fold): a room only read holds none. */
-  private persisterInstance: RoomPersister | null = null;
-  private readonly store: DocStore;
-  private readonly limits: RoomLimits;
-  private readonly storedLog: { readonly count: number; readonly bytes: number; readonly lastSeq: number };
+  private readonly peers = new Set<RoomPeer>();
+  private readonly acks = new SavedAckLedger<RoomPeer>();
+  private readonly storage: RoomStorage;
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
-  /**
-   * Size of the document as stored (snapshot plus the updates logged after it),
-   * checked against the size limit; approximate between compactions, never under.
-   */
-  private storedBytes = 0;
-  /** `storedBytes` when the snapshot being written was read, and that snapshot's size. */
-  private compactionBase: { readonly storedBytes: number; readonly snapshotBytes: number } | null = null;
   private linksResetAtMs: number;
 
-  constructor(options: RoomOptions) {
+  constructor(private readonly options: RoomOptions) {
     this.docId = options.docId;
     this.logger = options.logger;
     this.metrics = options.metrics;
@@ -131,7 +116,6 @@ export class Room {
     this.encodedState = storedUpdates.length === 0 ? null : storedUpdates.length === 1 ? storedUpdates[0]! : Y.mergeUpdates([...storedUpdates]);
     this.isIntegrated = this.encodedState === null;
     if (stored.snapshot && stored.updates.length === 0) this.encodedStateVector = stored.snapshotStateVector;
-    this.storedBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
     this.linksResetAtMs = stored.linksResetAt;
     this.awareness = new RoomAwareness({
       docId: this.docId,
@@ -141,11 +125,25 @@ export class Room {
       doc: () => this.docInstance(),
       broadcast: (frame, except) => this.broadcast(frame, except),
     });
-
-    this.store = options.store;
-    this.limits = options.limits;
-    this.storedLog = { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq };
-    if (stored.updates.length > 0) this.persister().maybeCompact();
+    // Last: a log left to fold is compacted at once, from the state set up above.
+    this.storage = new RoomStorage({
+      docId: this.docId,
+      store: options.store,
+      stored,
+      logger: this.logger,
+      metrics: this.metrics,
+      limits: options.limits,
+      readStateVector: () => this.stateVector(),
+      readSnapshot: () => {
+        const doc = this.integratedDoc();
+        return { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
+      },
+      onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
+      onWriteHealth: (failure) => {
+        if (failure !== null) this.tellNotSaved(failure);
+        options.onWriteHealth?.(failure);
+      },
+    });
   }
 
   /** Number of connected peers. */
@@ -155,7 +153,17 @@ export class Room {
 
   /** Approximate bytes of document state held in memory: what is stored of it. */
   get approxMemoryBytes(): number {
-    return this.storedBytes;
+    return this.storage.documentBytes;
+  }
+
+  /** Whether some change is not on disk yet. */
+  get hasUnsavedChanges(): boolean {
+    return this.storage.unsavedBytes > 0;
+  }
+
+  /** Why this room's writes are failing, or null while they succeed. */
+  get writeFailure(): string | null {
+    return this.storage.writeFailure;
   }
 
   /** When the document's share links were last reset (ms), 0 if never: links issued until then are void. */
@@ -163,19 +171,26 @@ export class Room {
     return this.linksResetAtMs;
   }
 
-  /** Records a reset of the share links that storage already holds. */
+  /**
+   * Records a reset of the share links that storage already holds, and ends
+   * every session opened with a link it voids (SPEC P10b).
+   */
   noteLinksReset(at: number): void {
     this.linksResetAtMs = Math.max(this.linksResetAtMs, at);
+    for (const peer of this.peers) {
+      if (peer.issuedAt <= this.linksResetAtMs) peer.close(CLOSE_CODES.linkReset, 'link-reset');
+    }
   }
 
   /** True when the room has no peers and nothing left to write. */
   isIdle(): boolean {
-    return this.peers.size === 0 && (this.persisterInstance?.isSettled() ?? true);
+    return this.peers.size === 0 && this.storage.isSettled();
   }
 
   /** Adds a peer; it hears nothing until `greet`. */
   join(peer: RoomPeer): void {
-    this.peers.set(peer, { changeFrames: 0, owedAcks: [] });
+    this.peers.add(peer);
+    this.acks.join(peer);
   }
 
   /** Starts a joined peer's sync: our state vector, then everyone's awareness. */
@@ -191,19 +206,18 @@ export class Room {
    * invalid content.
    */
   receive(peer: RoomPeer, message: Message, frame: Uint8Array): void {
-    const state = this.peers.get(peer);
-    if (!state) return;
+    if (!this.peers.has(peer)) return;
     switch (message.type) {
       case 'sync-step-1':
         assertValidStateVector(message.stateVector);
         peer.send(this.syncReplyFor(message.stateVector));
-        this.requestSavedAck(peer, state);
+        this.requestSavedAck(peer);
         return;
       case 'sync-step-2':
       case 'update':
         if (!ROLES[peer.role].canEdit) this.refuseChange(peer, message.update);
         // Peers get a step 2 as an update; an update as its own bytes.
-        else this.applyUpdate(peer, state, message.update, message.type === 'update' ? frame : null);
+        else this.applyUpdate(peer, message.update, message.type === 'update' ? frame : null);
         return;
       case 'awareness':
         this.awareness.receive(peer, message.update, frame);
@@ -213,6 +227,7 @@ export class Room {
         return;
       case 'permission-denied':
       case 'saved':
+      case 'not-saved':
         throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `clients may not send ${message.type}`);
       default:
         assertNever(message);
@@ -225,27 +240,33 @@ export class Room {
    */
   leave(peer: RoomPeer): void {
     if (!this.peers.delete(peer)) return;
+    this.acks.leave(peer);
     this.awareness.leave(peer);
   }
 
   /** Like `settle`, then folds the update log into the snapshot (before an unload). */
   settleAndCompact(): Promise<void> {
-    return this.persisterInstance?.settleAndCompact() ?? Promise.resolve();
+    return this.storage.settleAndCompact();
   }
 
   /** Frees the document. Call only when idle. */
   destroy(): void {
-    this.persisterInstance?.dispose();
+    this.storage.dispose();
     this.awareness.destroy();
     this.doc?.destroy();
   }
 
-  private applyUpdate(peer: RoomPeer, state: PeerState, update: Uint8Array, updateFrame: Uint8Array | null): void {
+  private applyUpdate(peer: RoomPeer, update: Uint8Array, updateFrame: Uint8Array | null): void {
     assertValidUpdate(update);
     // Stock clients answer our sync step 1 with an empty update: no reason to integrate the document for it.
     if (!isCanonicalEmptyUpdate(update)) {
-      if (this.storedBytes + update.byteLength > this.limits.maxDocBytes) {
+      const refusal = this.storage.refusalFor(update.byteLength);
+      if (refusal === 'document-too-large') {
         this.refuseOversizeChange(peer, update);
+        return;
+      }
+      if (refusal === 'too-much-unsaved') {
+        this.refuseWhileStorageLags(peer, update);
         return;
       }
       const doc = this.integratedDoc();
@@ -260,14 +281,13 @@ export class Room {
         this.encodedState = null;
         this.syncReplies = null;
         this.encodedStateVector = null;
-        this.storedBytes += update.byteLength;
-        this.persister().enqueue(update);
+        this.storage.store(update);
         this.broadcast(updateFrame ?? encode({ type: 'update', update }), peer);
       }
       this.boundPending(doc, pendingBefore);
     }
-    state.changeFrames += 1;
-    this.requestSavedAck(peer, state);
+    this.acks.noteChangeFrame(peer);
+    this.requestSavedAck(peer);
   }
 
   // Yjs keeps the parts of updates whose dependencies have not arrived and retries them
@@ -291,17 +311,37 @@ export class Room {
   // Refused whole and never counted as a change frame: nothing of it is applied,
   // stored or acknowledged, and the client's changes stay unsaved, which is the truth.
   private refuseOversizeChange(peer: RoomPeer, update: Uint8Array): void {
+    const { maxDocBytes } = this.options.limits;
     this.metrics.changesRefused.inc();
     this.logger.warn(
-      { docId: this.docId, connectionId: peer.id, storedBytes: this.storedBytes, updateBytes: update.byteLength, maxDocBytes: this.limits.maxDocBytes },
+      { docId: this.docId, connectionId: peer.id, storedBytes: this.storage.documentBytes, updateBytes: update.byteLength, maxDocBytes },
       'refused a change past the document size limit',
     );
     peer.send(
       encode({
         type: 'permission-denied',
-        reason: `${DENIAL_CODES.documentTooLarge}: This document has reached its size limit (${this.limits.maxDocBytes} bytes); this change was not saved`,
+        reason: `${DENIAL_CODES.documentTooLarge}: This document has reached its size limit (${maxDocBytes} bytes); this change was not saved`,
       }),
     );
+  }
+
+  // Storage cannot keep up (failing or stalled) and the room holds all it may
+  // unsaved: the change is refused whole, as above, and the session ended with
+  // 1013, so the client keeps its changes and offers them again when it reconnects.
+  // What was acknowledged before stays safe; what is held unsaved stays in memory.
+  private refuseWhileStorageLags(peer: RoomPeer, update: Uint8Array): void {
+    this.metrics.changesRefused.inc();
+    this.logger.warn(
+      { docId: this.docId, connectionId: peer.id, unsavedBytes: this.storage.unsavedBytes, updateBytes: update.byteLength, writeFailure: this.storage.writeFailure },
+      'refused a change: too much unsaved while storage lags',
+    );
+    peer.send(
+      encode({
+        type: 'permission-denied',
+        reason: `${DENIAL_CODES.storageUnavailable}: The server cannot save changes right now; yours are kept in this browser and sent again when it can`,
+      }),
+    );
+    peer.close(CLOSE_CODES.tryAgainLater, 'storage unavailable; try again later');
   }
 
   // A viewer's stock client answers our sync step 1 with a step 2 that is usually
@@ -314,56 +354,30 @@ export class Room {
     peer.send(encode({ type: 'permission-denied', reason: `${DENIAL_CODES.readOnly}: this link can view the document but not change it` }));
   }
 
-  // Acks are queued per batch, at most one entry per batch, so a peer that keeps
-  // typing still hears about each batch that reaches disk instead of waiting for a pause.
-  private requestSavedAck(peer: RoomPeer, state: PeerState): void {
+  private requestSavedAck(peer: RoomPeer): void {
     if (!peer.wantsSavedAcks) return;
-    const batchId = this.persisterInstance?.latestUnsavedBatchId() ?? null;
-    if (batchId === null) {
-      state.owedAcks.length = 0;
-      peer.send(encode({ type: 'saved', stateVector: this.stateVector(), changeFramesSaved: state.changeFrames }));
+    const due = this.acks.request(peer, this.storage.latestUnsavedBatchId());
+    if (due) {
+      peer.send(encode({ type: 'saved', stateVector: this.stateVector(), changeFramesSaved: due.changeFramesSaved }));
       return;
     }
-    const last = state.owedAcks[state.owedAcks.length - 1];
-    if (last?.batchId === batchId) last.changeFrames = state.changeFrames;
-    else state.owedAcks.push({ batchId, changeFrames: state.changeFrames });
+    // Storage is failing now: say so at once rather than leave "Saving…" up.
+    const failure = this.storage.writeFailure;
+    if (failure !== null) this.tellNotSaved(failure);
   }
 
   private sendSavedAcks(batchId: number, stateVector: Uint8Array): void {
-    for (const [peer, state] of this.peers) {
-      let changeFramesSaved = -1;
-      while (state.owedAcks.length > 0 && state.owedAcks[0]!.batchId <= batchId) {
-        changeFramesSaved = Math.max(changeFramesSaved, state.owedAcks.shift()!.changeFrames);
-      }
-      if (changeFramesSaved >= 0) peer.send(encode({ type: 'saved', stateVector, changeFramesSaved }));
+    for (const { peer, changeFramesSaved } of this.acks.settle(batchId)) {
+      peer.send(encode({ type: 'saved', stateVector, changeFramesSaved }));
     }
   }
 
-  private persister(): RoomPersister {
-    this.persisterInstance ??= new RoomPersister({
-      docId: this.docId,
-      store: this.store,
-      logger: this.logger,
-      metrics: this.metrics,
-      compactAfterUpdates: this.limits.compactAfterUpdates,
-      compactAfterBytes: this.limits.compactAfterBytes,
-      initialLog: this.storedLog,
-      readStateVector: () => this.stateVector(),
-      readSnapshot: () => {
-        const doc = this.integratedDoc();
-        const snapshot = Y.encodeStateAsUpdate(doc);
-        this.compactionBase = { storedBytes: this.storedBytes, snapshotBytes: snapshot.byteLength };
-        return { snapshot, stateVector: Y.encodeStateVector(doc) };
-      },
-      // The log up to the snapshot is gone: what is stored is the snapshot plus what came since.
-      onCompacted: () => {
-        if (!this.compactionBase) return;
-        this.storedBytes = this.compactionBase.snapshotBytes + (this.storedBytes - this.compactionBase.storedBytes);
-        this.compactionBase = null;
-      },
-      onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
-    });
-    return this.persisterInstance;
+  // Peers waiting for a `saved` hear that their changes are not on disk, once per stretch.
+  private tellNotSaved(failure: string): void {
+    const untold = this.acks.takeUntoldUnsaved();
+    if (untold.length === 0) return;
+    const frame = encode({ type: 'not-saved', reason: failure });
+    for (const peer of untold) peer.send(frame);
   }
 
   private docInstance(): Y.Doc {
@@ -432,7 +446,7 @@ export class Room {
 
   // Every peer gets the same frame object: the transport frames it once for all of them.
   private broadcast(frame: Uint8Array, except: unknown): void {
-    for (const peer of this.peers.keys()) {
+    for (const peer of this.peers) {
       if (peer !== except) peer.send(frame);
     }
   }

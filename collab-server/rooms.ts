@@ -1,7 +1,9 @@
 /**
  * The registry of loaded rooms: get-or-load with single flight (two peers that
  * arrive at once on a cold document share one load), and unload of rooms that
- * stayed empty for a grace period, once everything they hold is on disk.
+ * stayed empty for a grace period, once everything they hold is on disk. A
+ * room whose writes fail stays loaded (and reusable) until they succeed; the
+ * registry reports which rooms cannot write, for /healthz.
  */
 import type { DocId } from '../lib/ids';
 import type { Logger } from './logger';
@@ -16,40 +18,64 @@ export interface RoomRegistryOptions {
   readonly metrics: RelayMetrics;
   readonly roomIdleMs: number;
   readonly roomLimits: RoomLimits;
+  readonly events?: RoomRegistryEvents;
 }
 
 type RoomSlot =
   // `linksResetAt`: a reset of the links noted during the load, which may have read the older time.
   | { readonly state: 'loading'; readonly ready: Promise<Room>; linksResetAt: number }
   | { readonly state: 'loaded'; readonly room: Room; idleTimer: NodeJS.Timeout | null }
-  | { readonly state: 'unloading'; readonly done: Promise<void> };
+  // Writing what it holds before it is freed; a peer arriving meanwhile takes it back.
+  | { readonly state: 'unloading'; readonly room: Room };
+
+/** Why storage is failing, by what failed, or nothing while it works. */
+export type StorageHealth = { readonly state: 'ok' } | { readonly state: 'degraded'; readonly reason: string };
+
+/** What the registry reports to its owner. */
+export interface RoomRegistryEvents {
+  /** Storage health changed. */
+  readonly onHealthChange?: (health: StorageHealth) => void;
+}
 
 /** Loads, shares and unloads rooms. */
 export class RoomRegistry {
   private readonly slots = new Map<DocId, RoomSlot>();
+  /** What is failing: `load`, or a document whose writes fail, with the reason. */
+  private readonly failures = new Map<string, string>();
 
   constructor(private readonly options: RoomRegistryOptions) {}
 
   /** Returns the loaded room for `docId`, loading it if needed. */
-  async acquire(docId: DocId): Promise<Room> {
-    for (;;) {
-      const slot = this.slots.get(docId);
-      if (!slot) return this.load(docId);
-      switch (slot.state) {
-        case 'loading':
-          return slot.ready;
-        case 'loaded':
-          if (slot.idleTimer) clearTimeout(slot.idleTimer);
-          slot.idleTimer = null;
-          return slot.room;
-        case 'unloading':
-          // Let the unload finish, then load afresh: the stored state is complete by then.
-          await slot.done;
-          continue;
-        default:
-          return assertNeverSlot(slot);
-      }
+  acquire(docId: DocId): Promise<Room> {
+    const slot = this.slots.get(docId);
+    if (!slot) return this.load(docId);
+    switch (slot.state) {
+      case 'loading':
+        return slot.ready;
+      case 'loaded':
+        if (slot.idleTimer) clearTimeout(slot.idleTimer);
+        slot.idleTimer = null;
+        return Promise.resolve(slot.room);
+      case 'unloading':
+        // Still in memory, and complete: take it back instead of waiting for storage.
+        this.slots.set(docId, { state: 'loaded', room: slot.room, idleTimer: null });
+        return Promise.resolve(slot.room);
+      default:
+        return assertNeverSlot(slot);
     }
+  }
+
+  /** Whether storage works, and if not, one reason (the first that failed). */
+  health(): StorageHealth {
+    const [first] = this.failures;
+    if (!first) return { state: 'ok' };
+    const [what, reason] = first;
+    return { state: 'degraded', reason: this.failures.size === 1 ? `${what}: ${reason}` : `${what}: ${reason} (and ${this.failures.size - 1} more)` };
+  }
+
+  /** Documents whose changes are not all on disk (loaded rooms with unsaved changes). */
+  unsavedDocIds(): DocId[] {
+    return [...this.slots.entries()].flatMap(([docId, slot]) => (slot.state !== 'loading' && slot.room.hasUnsavedChanges ? [docId] : []));
   }
 
   /** Call when a peer left `room`: starts the unload grace period if it is now empty. */
@@ -68,8 +94,8 @@ export class RoomRegistry {
    */
   noteLinksReset(docId: DocId, at: number): void {
     const slot = this.slots.get(docId);
-    if (slot?.state === 'loaded') slot.room.noteLinksReset(at);
-    else if (slot?.state === 'loading') slot.linksResetAt = Math.max(slot.linksResetAt, at);
+    if (slot?.state === 'loading') slot.linksResetAt = Math.max(slot.linksResetAt, at);
+    else slot?.room.noteLinksReset(at);
   }
 
   /** Number of loaded rooms and their approximate memory, for metrics. */
@@ -84,30 +110,48 @@ export class RoomRegistry {
     return { count, approxBytes };
   }
 
-  /** Waits until every loaded room has written everything, then frees them all. */
-  async closeAll(): Promise<void> {
-    const pending = [...this.slots.values()].map(async (slot) => {
-      if (slot.state === 'loading') await slot.ready.catch(() => undefined);
-      if (slot.state === 'unloading') await slot.done;
-    });
-    await Promise.all(pending);
-    const rooms = [...this.slots.values()].flatMap((slot) => (slot.state === 'loaded' ? [slot] : []));
-    await Promise.all(
-      rooms.map(async (slot) => {
-        if (slot.idleTimer) clearTimeout(slot.idleTimer);
-        await slot.room.settleAndCompact();
-        slot.room.destroy();
-      }),
-    );
+  /**
+   * Writes what every room holds, for at most `timeoutMs`, then frees them all.
+   * Resolves with the documents whose changes could not all be written in time
+   * (storage failing or hung): the caller reports them.
+   */
+  async closeAll(timeoutMs: number): Promise<DocId[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), timeoutMs)));
+    const loads = [...this.slots.values()].flatMap((slot) => (slot.state === 'loading' ? [slot.ready.catch(() => undefined)] : []));
+    await Promise.race([Promise.all(loads), timedOut]);
+    const rooms = [...this.slots.values()].flatMap((slot) => (slot.state === 'loading' ? [] : [slot.room]));
+    for (const slot of this.slots.values()) if (slot.state === 'loaded' && slot.idleTimer) clearTimeout(slot.idleTimer);
+    // Compaction is skipped once writes have failed: settling is what matters.
+    await Promise.race([Promise.all(rooms.map((room) => room.settleAndCompact().catch(() => undefined))), timedOut]);
+    clearTimeout(timer);
+    const unwritten = rooms.filter((room) => room.hasUnsavedChanges).map((room) => room.docId);
+    for (const room of rooms) room.destroy();
     this.slots.clear();
+    return unwritten;
   }
 
   private load(docId: DocId): Promise<Room> {
     const { store, logger, metrics, roomLimits: limits } = this.options;
     const ready = (async () => {
       const startedAt = performance.now();
-      const stored = await store.load(docId);
-      const room = new Room({ docId, store, stored, logger, metrics, limits });
+      let stored;
+      try {
+        stored = await store.load(docId);
+      } catch (error) {
+        this.noteFailure('load', `cannot load documents: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+      }
+      this.noteFailure('load', null);
+      const room = new Room({
+        docId,
+        store,
+        stored,
+        logger,
+        metrics,
+        limits,
+        onWriteHealth: (failure) => this.noteFailure(`document ${docId}`, failure),
+      });
       const slot = this.slots.get(docId);
       if (slot?.state === 'loading') room.noteLinksReset(slot.linksResetAt);
       logger.debug(
@@ -124,20 +168,35 @@ export class RoomRegistry {
     return ready;
   }
 
+  // Never blocks anyone: while it writes, the room stays in its slot and a peer
+  // that arrives takes it back (and a later idle period tries again). With
+  // storage down it waits as long as the room's retries take.
   private async unload(room: Room): Promise<void> {
     const slot = this.slots.get(room.docId);
     if (slot?.state !== 'loaded' || slot.room !== room || room.peerCount > 0) return;
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    this.slots.set(room.docId, { state: 'unloading', done });
-    try {
-      await room.settleAndCompact();
-      room.destroy();
-      this.options.logger.debug({ docId: room.docId }, 'room unloaded');
-    } finally {
-      this.slots.delete(room.docId);
-      finish();
+    const unloading: RoomSlot = { state: 'unloading', room };
+    this.slots.set(room.docId, unloading);
+    await room.settleAndCompact().catch(() => undefined);
+    // Taken back meanwhile (or the relay closed): the room lives on, or is freed by `closeAll`.
+    if (this.slots.get(room.docId) !== unloading) return;
+    if (!room.isIdle()) {
+      // Written while a change arrived? Then not idle; hand it back to the idle timer.
+      this.slots.set(room.docId, { state: 'loaded', room, idleTimer: null });
+      this.release(room);
+      return;
     }
+    this.slots.delete(room.docId);
+    room.destroy();
+    this.noteFailure(`document ${room.docId}`, null);
+    this.options.logger.debug({ docId: room.docId }, 'room unloaded');
+  }
+
+  private noteFailure(what: string, failure: string | null): void {
+    const before = this.failures.size;
+    const previous = this.failures.get(what);
+    if (failure === null) this.failures.delete(what);
+    else this.failures.set(what, failure);
+    if (before !== this.failures.size || (failure !== null && previous !== failure)) this.options.events?.onHealthChange?.(this.health());
   }
 }
 

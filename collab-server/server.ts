@@ -9,20 +9,21 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { parseDocId, toConnectionId, type DocId } from '../lib/ids';
-import { CLOSE_CODES, INKWELL_SUBPROTOCOL, tokenFromProtocolsHeader } from '../lib/protocol';
+import { toConnectionId } from '../lib/ids';
+import { CLOSE_CODES, INKWELL_SUBPROTOCOL } from '../lib/protocol';
 import { API_SECURITY_HEADERS } from '../lib/security-headers';
+import type { TokenClaims } from '../lib/tokens';
+import { KeyedRateLimiter } from './abuse-limits';
+import { createClientKeyResolver } from './client-address';
 import { Connection, type ConnectionLimits } from './connection';
 import { ClientBudgets, type ConnectionBudgetSpec } from './connection-budget';
-import { isVoidedByReset, verifyToken, type TokenClaims, type TokenRefusal } from '../lib/tokens';
-import { KeyedRateLimiter, OpenSocketCounter, isOriginAllowed } from './abuse-limits';
-import { createClientKeyResolver } from './client-address';
 import { createLinksApi } from './links-api';
 import { createSilentLogger, type Logger } from './logger';
 import { createRelayMetrics, type RelayMetrics } from './metrics';
 import type { Room } from './room';
 import { RoomRegistry } from './rooms';
 import type { DocStore } from './storage/doc-store';
+import { UpgradeGate, writeUpgradeRefusal, type AdmittedUpgrade, type UpgradeRefusalStatus } from './upgrade-gate';
 import { FrameCache } from './ws-frame';
 
 /** Tunables with their defaults; every one can be overridden per relay. */
@@ -37,6 +38,14 @@ export const RELAY_DEFAULTS = {
   compactAfterBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
   maxDocBytes: 64 * 1024 * 1024,
+  // Unsaved bytes a room may hold while storage fails or lags: enough for minutes of
+  // a full room typing, little enough that a relay with many such rooms survives.
+  maxUnsavedBytes: 16 * 1024 * 1024,
+  writeStallMs: 5_000,
+  loadTimeoutMs: 10_000,
+  maxPendingUpgrades: 1_000,
+  // Below the 15 s after which a signalled relay exits regardless (shutdown.ts).
+  shutdownTimeoutMs: 10_000,
   maxAwarenessIdsPerConnection: 4,
   messageTimeoutMs: 60_000,
   // Measured with the real app (bench/client-traffic.ts): a person typing at
@@ -126,6 +135,15 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       compactAfterBytes: config.compactAfterBytes,
       maxAwarenessIdsPerConnection: config.maxAwarenessIdsPerConnection,
       maxDocBytes: config.maxDocBytes,
+      maxUnsavedBytes: config.maxUnsavedBytes,
+      writeStallMs: config.writeStallMs,
+    },
+    events: {
+      onHealthChange: (health) => {
+        metrics.storageDegraded.set(health.state === 'degraded' ? 1 : 0);
+        if (health.state === 'degraded') logger.error({ reason: health.reason }, 'storage degraded');
+        else logger.info({}, 'storage healthy again');
+      },
     },
   });
   registry.rooms = rooms;
@@ -160,19 +178,22 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   let nextConnectionNumber = 0;
   let isClosing = false;
 
-  const allowedOrigins = options.allowedOrigins ?? [];
   const clientKeyOf = createClientKeyResolver(options.trustedProxies ?? []);
-  const upgradeLimiter = new KeyedRateLimiter(config.maxConnectAttemptsPerMinute);
+  const gate = new UpgradeGate({
+    pathPrefix: config.pathPrefix,
+    secret: options.secret,
+    allowedOrigins: options.allowedOrigins ?? [],
+    clientKeyOf,
+    maxConnectAttemptsPerMinute: config.maxConnectAttemptsPerMinute,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    maxPendingUpgrades: config.maxPendingUpgrades,
+    loadTimeoutMs: config.loadTimeoutMs,
+  });
   const apiLimiter = new KeyedRateLimiter(config.maxApiRequestsPerMinute);
-  const openSockets = new OpenSocketCounter(config.maxConnectionsPerIp);
 
-  const refuseUpgrade = (socket: Duplex, status: UpgradeRefusalStatus, reason?: string): void => {
+  const refuseUpgrade = (socket: Duplex, status: UpgradeRefusalStatus, reason: string): void => {
     metrics.upgradesRefused.inc({ status: String(status) });
-    const text = reason ?? UPGRADE_STATUS_TEXT[status];
-    socket.end(
-      `HTTP/1.1 ${status} ${UPGRADE_STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
-        `${API_SECURITY_HEADER_LINES}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
-    );
+    writeUpgradeRefusal(socket, status, reason);
   };
 
   // Raw, like a proxy's access log: the app's own requests carry no token in their URLs (SPEC P1a).
@@ -183,56 +204,30 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     logRequestLine(request);
     socket.on('error', destroyOnError);
-    if (isClosing) return refuseUpgrade(socket, 503);
-    // Never log `request.url`: it carries the token.
-    const url = new URL(request.url ?? '/', 'http://relay.invalid');
-    const docId = docIdFromPath(url.pathname, config.pathPrefix);
-    if (docId === 'no-match') return refuseUpgrade(socket, 404);
-    if (docId === null) return refuseUpgrade(socket, 400);
-    if (!isOriginAllowed(request, allowedOrigins)) return refuseUpgrade(socket, 403, 'origin not allowed');
-    const clientKey = clientKeyOf(request);
-    if (!upgradeLimiter.tryTake(clientKey)) return refuseUpgrade(socket, 429, 'too many connection attempts');
-    // The slot follows the TCP socket: given back when it closes, whether the upgrade is
-    // refused here, rejected by ws's own handshake checks, or the WebSocket ends later.
-    const releaseSlot = openSockets.tryAcquire(clientKey);
-    if (!releaseSlot) return refuseUpgrade(socket, 429, 'too many connections');
-    socket.once('close', releaseSlot);
-    // The app sends the token in Sec-WebSocket-Protocol, which proxies do not log as they log URLs;
-    // stock y-websocket clients can only put it in the query string.
-    const token = tokenFromProtocolsHeader(request.headers['sec-websocket-protocol']) ?? url.searchParams.get('token');
-    // The signature is checked before anything is read: a forged link costs no storage read.
-    const check = verifyToken(token, { key: options.secret, docId });
-    if (!check.ok) return refuseUpgrade(socket, TOKEN_REFUSAL_STATUS[check.reason], check.reason);
-    const { claims } = check;
-    const wantsSavedAcks = url.searchParams.get('saved') === '1';
+    if (isClosing) return refuseUpgrade(socket, 503, 'relay shutting down');
+    const verdict = gate.check(request, socket);
+    if (verdict.kind === 'refuse') return refuseUpgrade(socket, verdict.status, verdict.reason);
+    const { upgrade } = verdict;
     // The handshake completes only once the document is loaded: the one read that
     // loads it also says when its links were last reset, and no frame ever waits for it.
-    rooms.acquire(docId).then(
-      (room) => {
-        if (isClosing) refuseUpgrade(socket, 503);
-        else if (isVoidedByReset(claims, room.linksResetAt)) refuseUpgrade(socket, TOKEN_REFUSAL_STATUS.reset, 'reset');
-        // The client may have given up while the document loaded (ws makes the same check).
-        else if (socket.readable && socket.writable) accept({ request, socket, head, room, claims, clientKey, wantsSavedAcks });
-        // Unless a peer joined just now, this starts the grace period after which an empty room unloads.
-        rooms.release(room);
-      },
-      (error: unknown) => {
-        logger.error({ docId, err: error }, 'could not load document');
-        refuseUpgrade(socket, 503, 'could not load the document; try again');
-      },
-    );
+    void gate.openRoom(upgrade, rooms).then((opened) => {
+      if (opened.kind === 'refuse') {
+        if (opened.status === 503) logger.warn({ docId: upgrade.docId, reason: opened.reason }, 'refused an upgrade: document not available');
+        refuseUpgrade(socket, opened.status, opened.reason);
+        return;
+      }
+      const { room } = opened;
+      if (isClosing) refuseUpgrade(socket, 503, 'relay shutting down');
+      // The client may have given up while the document loaded (ws makes the same check).
+      else if (socket.readable && socket.writable) accept({ request, socket, head, room, upgrade });
+      // Unless a peer joined just now, this starts the grace period after which an empty room unloads.
+      rooms.release(room);
+    });
   };
 
-  const accept = (upgrade: {
-    request: IncomingMessage;
-    socket: Duplex;
-    head: Buffer;
-    room: Room;
-    claims: TokenClaims;
-    clientKey: string;
-    wantsSavedAcks: boolean;
-  }): void => {
-    const { request, socket, head, room, claims, clientKey, wantsSavedAcks } = upgrade;
+  const accept = (opening: { request: IncomingMessage; socket: Duplex; head: Buffer; room: Room; upgrade: AdmittedUpgrade }): void => {
+    const { request, socket, head, room } = opening;
+    const { claims, clientKey, wantsSavedAcks }: { claims: TokenClaims; clientKey: string; wantsSavedAcks: boolean } = opening.upgrade;
     // From here on ws handles the socket's errors.
     socket.off('error', destroyOnError);
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -270,8 +265,13 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     logRequestLine(request);
     const path = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
     // Status only: counts of connections and rooms would tell anyone how busy the relay is.
+    // Degraded is still 200: the relay serves and keeps unsaved changes in memory, and
+    // a process manager that restarted it would lose exactly those (SPEC O2, F3).
     if (request.method === 'GET' && path === '/healthz') {
-      sendJson(response, isClosing ? 503 : 200, { status: isClosing ? 'closing' : 'ok' });
+      const health = rooms.health();
+      if (isClosing) sendJson(response, 503, { status: 'closing' });
+      else if (health.state === 'degraded') sendJson(response, 200, { status: 'degraded', reason: health.reason });
+      else sendJson(response, 200, { status: 'ok' });
       return true;
     }
     return linksApi.handle(request, response, path);
@@ -284,19 +284,12 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
     logger,
     limiter: apiLimiter,
     clientKeyOf,
-    // A reset voids older links for the next upgrade, and ends their live sessions at once.
-    onLinksReset: (docId, resetAt) => {
-      rooms.noteLinksReset(docId, resetAt);
-      for (const connection of connections) {
-        if (connection.docId === docId && connection.issuedAt <= resetAt) {
-          connection.close(CLOSE_CODES.linkReset, 'link-reset');
-        }
-      }
-    },
+    // A reset voids older links for the next upgrade; the room ends their live sessions at once.
+    onLinksReset: (docId, resetAt) => rooms.noteLinksReset(docId, resetAt),
   });
 
   const heartbeat = setInterval(() => {
-    upgradeLimiter.prune();
+    gate.prune();
     apiLimiter.prune();
     clientBudgets.prune(Date.now());
     const now = Date.now();
@@ -315,11 +308,15 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
       // Ignore frames from here on: nothing sent now was acknowledged as saved,
       // and clients send it again when they reconnect.
       for (const connection of connections) connection.drain();
-      await rooms.closeAll();
+      const unwritten = await rooms.closeAll(config.shutdownTimeoutMs);
+      if (unwritten.length > 0) {
+        logger.error({ docIds: unwritten, timeoutMs: config.shutdownTimeoutMs }, 'shutting down with changes not written to storage');
+      }
       const sockets = [...wss.clients];
       for (const connection of connections) connection.close(CLOSE_CODES.goingAway, 'relay shutting down');
       await waitForSocketsToClose(sockets, CLOSE_HANDSHAKE_GRACE_MS);
-      await store.close();
+      // A hung store must not hold shutdown: whatever it still writes is reported above.
+      await withTimeout(store.close(), CLOSE_HANDSHAKE_GRACE_MS).catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
       logger.info({}, 'relay stopped');
     },
   };
@@ -357,34 +354,15 @@ export async function createRelay(options: CreateRelayOptions): Promise<Relay> {
   };
 }
 
-type UpgradeRefusalStatus = 400 | 401 | 403 | 404 | 429 | 503;
-
-const UPGRADE_STATUS_TEXT: Record<UpgradeRefusalStatus, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
-
-// Refusals are written as raw HTTP on the upgrade socket, so the headers are pre-formatted once.
-const API_SECURITY_HEADER_LINES = Object.entries(API_SECURITY_HEADERS)
-  .map(([name, value]) => `${name}: ${value}\r\n`)
-  .join('');
-
-const TOKEN_REFUSAL_STATUS: Record<TokenRefusal, UpgradeRefusalStatus> = {
-  missing: 401,
-  malformed: 401,
-  'bad-signature': 401,
-  reset: 401,
-  'wrong-document': 403,
-};
-
-// `null` for a malformed doc id under the prefix, 'no-match' for another path.
-function docIdFromPath(pathname: string, prefix: string): DocId | null | 'no-match' {
-  if (!pathname.startsWith(`${prefix}/`)) return 'no-match';
-  return parseDocId(pathname.slice(prefix.length + 1));
+// Resolves when `promise` settles or `timeoutMs` passes, whichever is first.
+async function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  try {
+    await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function waitForSocketsToClose(sockets: readonly WebSocket[], graceMs: number): Promise<void> {

@@ -5,9 +5,11 @@
  * connection and per message in an `Object.defineProperty` call, costing both
  * memory (a property store per closure) and CPU.
  */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
-await build({
+const { outputFiles } = await build({
   entryPoints: ['collab-server/main.ts', 'collab-server/app-main.ts'],
   outdir: 'dist/server',
   bundle: true,
@@ -18,4 +20,15 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  write: false,
 });
+
+// Each file is written beside its place and renamed over it, so a server starting
+// while another `npm start`/`npm run relay` rebuilds (tests run several at once)
+// reads the old file or the new one, never one cut short.
+for (const file of outputFiles) {
+  await mkdir(dirname(file.path), { recursive: true });
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  await writeFile(temporary, file.contents);
+  await rename(temporary, file.path);
+}

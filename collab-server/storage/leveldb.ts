@@ -58,14 +58,21 @@ export interface LevelStoreOptions {
  */
 export const DEFAULT_MIN_COMMIT_INTERVAL_MS = 20;
 
-/** Opens (or creates) the LevelDB database in `dir`. Fails if another process holds it. */
-export async function openLevelStore(options: LevelStoreOptions): Promise<DocStore> {
-  const db = new Level<string, Uint8Array>(options.dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+type Database = Level<string, Uint8Array>;
+
+async function openDatabase(dir: string): Promise<Database> {
+  const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
   try {
     await db.open();
   } catch (cause) {
-    throw new StorageError(`cannot open LevelDB at ${options.dir}: ${describe(cause)}`, { cause });
+    throw new StorageError(`cannot open LevelDB at ${dir}: ${describe(cause)}`, { cause });
   }
+  return db;
+}
+
+/** Opens (or creates) the LevelDB database in `dir`. Fails if another process holds it. */
+export async function openLevelStore(options: LevelStoreOptions): Promise<DocStore> {
+  let db = await openDatabase(options.dir);
   const storedSeq = await db.get(SEQ_KEY);
   let lastSeq = storedSeq === undefined ? 0 : readSeqValue(storedSeq);
 
@@ -74,6 +81,39 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
   let commitInFlight: Promise<void> | null = null;
   let isCommitScheduled = false;
   let isClosed = false;
+
+  // After a failed write (a full disk, an I/O error) LevelDB's log may end in a
+  // torn record, and writes that then succeed are appended after it: on the next
+  // open, recovery stops at the tear and drops them, synced and acknowledged as
+  // they were (measured on a full tmpfs: three writes acknowledged after the
+  // disk had room again were gone after a restart). So after any failed write
+  // the database is closed and opened again, which recovers the log and starts a
+  // new one, before anything else is written; until that succeeds, writes fail.
+  let mustReopen = false;
+  let reopening: Promise<void> | null = null;
+  const reopenIfNeeded = (): Promise<void> => {
+    if (!mustReopen) return Promise.resolve();
+    reopening ??= (async () => {
+      try {
+        await db.close().catch(() => undefined);
+        db = await openDatabase(options.dir);
+        mustReopen = false;
+      } finally {
+        reopening = null;
+      }
+    })();
+    return reopening;
+  };
+  // Runs one write against the database, reopened first if an earlier write failed.
+  const write = async <T>(operation: () => Promise<T>): Promise<T> => {
+    await reopenIfNeeded();
+    try {
+      return await operation();
+    } catch (error) {
+      mustReopen = true;
+      throw error;
+    }
+  };
 
   // Why one commit at a time: appends queued while a batch is on its way to disk
   // form the next batch, which is what makes the commit a group commit.
@@ -107,13 +147,15 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     // A chained batch, not an array of operations: abstract-level copies and
     // checks each operation of an array in JS (10 µs an operation, against 2.6
     // for a chained put, measured for 20-operation batches).
-    const batch = db.batch();
-    for (const append of group) {
-      append.updates.forEach((update, index) => batch.put(updateKey(append.docId, append.firstSeq + index), update));
-    }
-    batch.put(SEQ_KEY, writeSeqValue(groupLastSeq));
     try {
-      await batch.write({ sync: true });
+      await write(() => {
+        const batch = db.batch();
+        for (const append of group) {
+          append.updates.forEach((update, index) => batch.put(updateKey(append.docId, append.firstSeq + index), update));
+        }
+        batch.put(SEQ_KEY, writeSeqValue(groupLastSeq));
+        return batch.write({ sync: true });
+      });
     } catch (cause) {
       const error = new StorageError(`LevelDB batch write failed: ${describe(cause)}`, { cause });
       for (const append of group) append.reject(error);
@@ -125,6 +167,11 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
   return {
     async load(docId) {
       if (isClosed) throw new StorageError('store is closed');
+      try {
+        await reopenIfNeeded();
+      } catch (cause) {
+        throw new StorageError(`cannot load ${docId}: ${describe(cause)}`, { cause });
+      }
       let linksResetAt = 0;
       let snapshot: Uint8Array | null = null;
       let snapshotStateVector: Uint8Array | null = null;
@@ -200,18 +247,20 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     async compact(docId, { snapshot, stateVector, throughSeq }) {
       if (isClosed) throw new StorageError('store is closed');
       try {
-        // Keys up to the previous snapshot are gone already; skip their tombstones.
-        const previous = await db.get(snapshotKey(docId));
-        const previousSeq = previous === undefined ? 0 : readSeqValue(previous);
-        const folded = await db.keys({ gt: updateKey(docId, previousSeq), lte: updateKey(docId, throughSeq) }).all();
-        const batch = db.batch();
-        for (const key of folded) batch.del(key);
-        const encoder = encoding.createEncoder();
-        encoding.writeVarUint(encoder, throughSeq);
-        encoding.writeVarUint8Array(encoder, stateVector);
-        encoding.writeUint8Array(encoder, snapshot);
-        batch.put(snapshotKey(docId), encoding.toUint8Array(encoder));
-        await batch.write({ sync: true });
+        await write(async () => {
+          // Keys up to the previous snapshot are gone already; skip their tombstones.
+          const previous = await db.get(snapshotKey(docId));
+          const previousSeq = previous === undefined ? 0 : readSeqValue(previous);
+          const folded = await db.keys({ gt: updateKey(docId, previousSeq), lte: updateKey(docId, throughSeq) }).all();
+          const batch = db.batch();
+          for (const key of folded) batch.del(key);
+          const encoder = encoding.createEncoder();
+          encoding.writeVarUint(encoder, throughSeq);
+          encoding.writeVarUint8Array(encoder, stateVector);
+          encoding.writeUint8Array(encoder, snapshot);
+          batch.put(snapshotKey(docId), encoding.toUint8Array(encoder));
+          await batch.write({ sync: true });
+        });
       } catch (cause) {
         throw new StorageError(`cannot compact ${docId}: ${describe(cause)}`, { cause });
       }
@@ -220,6 +269,7 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
     async loadLinksResetAt(docId) {
       if (isClosed) throw new StorageError('store is closed');
       try {
+        await reopenIfNeeded();
         const value = await db.get(linksKey(docId));
         return value === undefined ? 0 : readSeqValue(value);
       } catch (cause) {
@@ -232,10 +282,12 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
       return linkResets.run(docId, async () => {
         if (isClosed) throw new StorageError('store is closed');
         try {
-          const current = await db.get(linksKey(docId));
-          const stored = Math.max(current === undefined ? 0 : readSeqValue(current), at);
-          await db.put(linksKey(docId), writeSeqValue(stored), { sync: true });
-          return stored;
+          return await write(async () => {
+            const current = await db.get(linksKey(docId));
+            const stored = Math.max(current === undefined ? 0 : readSeqValue(current), at);
+            await db.put(linksKey(docId), writeSeqValue(stored), { sync: true });
+            return stored;
+          });
         } catch (cause) {
           throw new StorageError(`cannot reset links of ${docId}: ${describe(cause)}`, { cause });
         }
@@ -244,9 +296,11 @@ export async function openLevelStore(options: LevelStoreOptions): Promise<DocSto
 
     async close() {
       if (isClosed) return;
-      // Shutting down: what waits is written now, not after the interval.
+      // Shutting down: what waits is written now, not after the interval; what
+      // cannot be written is refused to its callers, who report it.
       while (commitInFlight || pending.length > 0) await (commitInFlight ?? startCommit());
       isClosed = true;
+      await reopening?.catch(() => undefined);
       await db.close();
     },
   };
@@ -281,6 +335,8 @@ function readSeqValue(value: Uint8Array): number {
   return decoding.readVarUint(decoding.createDecoder(value));
 }
 
+// abstract-level wraps the native error ("Database failed to open", cause "IO error: … No space left on device"): name both.
 function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+  if (!(cause instanceof Error)) return String(cause);
+  return cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message;
 }

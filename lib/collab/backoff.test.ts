@@ -34,9 +34,9 @@ describe('fullJitterDelayMs', () => {
     expect(fullJitterDelayMs(0, half)).toBe(250);
     expect(fullJitterDelayMs(1, half)).toBe(500);
     expect(fullJitterDelayMs(2, half)).toBe(1_000);
-    expect(fullJitterDelayMs(5, half)).toBe(8_000);
-    // 500 · 2^6 = 32 000 is above the 30 000 cap.
-    expect(fullJitterDelayMs(6, half)).toBe(RECONNECT_CAP_MS / 2);
+    expect(fullJitterDelayMs(4, half)).toBe(4_000);
+    // 500 · 2^5 = 16 000 is above the 10 000 cap.
+    expect(fullJitterDelayMs(5, half)).toBe(RECONNECT_CAP_MS / 2);
   });
 
   it('stays capped at RECONNECT_CAP_MS for very large attempt numbers', () => {

@@ -10,7 +10,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
-import { denialCodeOf, isChangeFrame } from '../protocol/codec';
+import { denialCodeOf, isChangeFrame, readNotSavedPayload, readSavedPayload } from '../protocol/codec';
 import { CLOSE_CODES } from '../protocol/close-codes';
 import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS } from '../protocol/messages';
 import { socketProtocolsFor } from '../protocol/subprotocols';
@@ -29,11 +29,12 @@ export type ConnectionStatus =
   | { readonly kind: 'reconnecting'; readonly nextAttemptAt: number };
 
 /**
- * Whether this browser's changes are on the relay's disk; `too-large` when the
- * relay refused them because the document reached its size limit (they stay in
- * this browser only).
+ * Whether this browser's changes are on the relay's disk; `not-saved` while the
+ * relay says it cannot write them yet (it retries; they are also kept in this
+ * browser); `too-large` when the relay refused them because the document
+ * reached its size limit (they stay in this browser only).
  */
-export type SaveStatus = 'saved' | 'saving' | 'too-large';
+export type SaveStatus = 'saved' | 'saving' | 'not-saved' | 'too-large';
 
 /** Whether the link still opens the document. */
 export type AccessStatus = 'granted' | RefusedAccess;
@@ -60,6 +61,14 @@ export interface CollabSessionOptions {
   readonly checkToken?: (docId: string, token: string) => Promise<unknown>;
   /** Keep a copy in IndexedDB (off in environments without it). */
   readonly persistLocally?: boolean;
+  /**
+   * Share changes with this browser's other tabs over BroadcastChannel (y-websocket's
+   * default; on unless false). Off where many sessions of one document share a process,
+   * as in the reconnect-storm campaign: each must sync through the relay, as people do.
+   */
+  readonly shareAcrossTabs?: boolean;
+  /** The WebSocket class to open sockets with: the browser's unless given (Node 20 has none; pass `ws`). */
+  readonly WebSocketImpl?: typeof WebSocket;
 }
 
 /** Opens a document: local copy first, then the relay. Call `destroy` when done. */
@@ -80,6 +89,8 @@ export class CollabSession {
   private readonly unguardAwareness: () => void;
   /** Set once the relay refused a change of ours for the document's size: nothing since can be saved. */
   private isRefusedForSize = false;
+  /** Set when the relay reports it cannot write our changes yet; cleared once they are all saved. */
+  private isSaveFailing = false;
 
   constructor(options: CollabSessionOptions) {
     this.options = options;
@@ -99,19 +110,32 @@ export class CollabSession {
     this.provider = new WebsocketProvider(options.relayUrl, options.docId, this.doc, {
       // The token rides in the handshake's Sec-WebSocket-Protocol header, never in the URL (proxies log URLs).
       params: { saved: '1' },
-      WebSocketPolyfill: countingWebSocket(this.saved, socketProtocolsFor(options.token)),
+      WebSocketPolyfill: countingWebSocket({
+        tracker: this.saved,
+        protocols: socketProtocolsFor(options.token),
+        BaseWebSocket: options.WebSocketImpl ?? WebSocket,
+      }),
+      disableBc: options.shareAcrossTabs === false,
       // Inkwell schedules reconnects itself (full jitter); the provider only reports closes.
       shouldReconnect: () => false,
     } as ConstructorParameters<typeof WebsocketProvider>[3]);
     this.provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
-      decoding.readVarUint8Array(decoder); // the state vector; the frame count is what this client needs
-      this.saved.noteAcknowledged(decoding.readVarUint(decoder));
+      // The frame count, not the state vector, is what tells this client a deletion is saved (P9a).
+      this.saved.noteAcknowledged(readSavedPayload(decoder).changeFramesSaved);
+      this.refreshSaved();
+    };
+    this.provider.messageHandlers[MESSAGE_TAGS.notSaved] = (_encoder, decoder) => {
+      readNotSavedPayload(decoder);
+      this.isSaveFailing = true;
       this.refreshSaved();
     };
     this.provider.messageHandlers[MESSAGE_TAGS.auth] = (_encoder, decoder) => {
       if (decoding.readVarUint(decoder) !== AUTH_TAGS.permissionDenied) return;
-      if (denialCodeOf(decoding.readVarString(decoder)) !== DENIAL_CODES.documentTooLarge) return;
-      this.isRefusedForSize = true;
+      const code = denialCodeOf(decoding.readVarString(decoder));
+      // The relay holds all it may unsaved and closes with 1013: our changes wait here for the reconnect.
+      if (code === DENIAL_CODES.storageUnavailable) this.isSaveFailing = true;
+      else if (code === DENIAL_CODES.documentTooLarge) this.isRefusedForSize = true;
+      else return;
       this.refreshSaved();
     };
     this.unguardAwareness = guardAwareness(this.provider);
@@ -268,7 +292,8 @@ export class CollabSession {
   }
 
   private refreshSaved(): void {
-    const save: SaveStatus = this.isRefusedForSize ? 'too-large' : this.saved.isSaved() ? 'saved' : 'saving';
+    if (this.saved.isSaved()) this.isSaveFailing = false;
+    const save: SaveStatus = this.isRefusedForSize ? 'too-large' : this.saved.isSaved() ? 'saved' : this.isSaveFailing ? 'not-saved' : 'saving';
     if (save !== this.state.save) this.update({ save });
   }
 
@@ -280,12 +305,13 @@ export class CollabSession {
 }
 
 /**
- * The browser's WebSocket, opened with the share-link token in its subprotocols,
+ * The browser's WebSocket (or `BaseWebSocket`), opened with the share-link token in its subprotocols,
  * counting the document-changing frames the provider sends, so `saved`
  * acknowledgements can be matched to them.
  */
-function countingWebSocket(tracker: SavedTracker, protocols: string[]): typeof WebSocket {
-  return class CountingWebSocket extends WebSocket {
+function countingWebSocket(options: { tracker: SavedTracker; protocols: string[]; BaseWebSocket: typeof WebSocket }): typeof WebSocket {
+  const { tracker, protocols, BaseWebSocket } = options;
+  return class CountingWebSocket extends BaseWebSocket {
     constructor(url: string | URL) {
       super(url, protocols);
       tracker.noteNewSocket();

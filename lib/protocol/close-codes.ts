@@ -1,3 +1,5 @@
+import type { ProtocolErrorReason } from './errors';
+
 /**
  * WebSocket close codes the relay uses, each with the reason text it sends.
  * Codes 1000–1015 are RFC 6455; 4000–4999 are Inkwell's own. See SPEC.md.
@@ -18,6 +20,11 @@ export const CLOSE_CODES = {
   messageTooBig: 1009,
   /** Something failed inside the relay; the client should retry. */
   internalError: 1011,
+  /**
+   * The relay cannot take more changes now (storage is failing and the room holds
+   * as much unsaved as it may); the client keeps its changes and retries later.
+   */
+  tryAgainLater: 1013,
   /** The client did not read fast enough; its send buffer passed the cap. */
   slowConsumer: 4008,
   /**
@@ -28,3 +35,13 @@ export const CLOSE_CODES = {
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
+/**
+ * The close code for each reason a frame is refused: the one place that choice
+ * is made, so the relay's transport edge looks it up instead of deciding.
+ */
+export const PROTOCOL_ERROR_CLOSE_CODES: Readonly<Record<ProtocolErrorReason, CloseCode>> = {
+  malformed: CLOSE_CODES.protocolError,
+  'unknown-message': CLOSE_CODES.unsupportedData,
+  'policy-violation': CLOSE_CODES.policyViolation,
+};

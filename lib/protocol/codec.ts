@@ -9,6 +9,7 @@
  *   query-awareness: [3]
  *   saved:           [100][var-bytes state vector][var-uint change frames saved]
  *                                                      (Inkwell only, opt-in)
+ *   not-saved:       [101][var-string reason]         (Inkwell only, opt-in)
  *
  * Handshake: each side sends sync step 1; each answers the other's with step 2;
  * afterwards both sides stream `update`s and `awareness`.
@@ -18,7 +19,7 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 import { PROTOCOL_ERROR_REASONS, ProtocolError } from './errors';
-import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry } from './messages';
+import { AUTH_TAGS, DENIAL_CODES, MESSAGE_TAGS, SYNC_TAGS, type AwarenessEntry, type DenialCode, type Message, type RawAwarenessEntry, type NotSavedMessage, type SavedMessage } from './messages';
 
 /** Decodes one frame. Throws `ProtocolError` for anything that is not exactly one valid message. */
 export function decode(frame: Uint8Array): Message {
@@ -28,6 +29,20 @@ export function decode(frame: Uint8Array): Message {
     throw malformed(`trailing bytes after ${message.type} message`);
   }
   return message;
+}
+
+/**
+ * Reads a `saved` message from a decoder positioned after its tag: what a
+ * y-websocket message handler, which the provider calls with the tag already
+ * read, needs. `decode` reads the same fields this way. Throws `ProtocolError`.
+ */
+export function readSavedPayload(decoder: decoding.Decoder): SavedMessage {
+  return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
+}
+
+/** Reads a `not-saved` message from a decoder positioned after its tag (as `readSavedPayload`). */
+export function readNotSavedPayload(decoder: decoding.Decoder): NotSavedMessage {
+  return { type: 'not-saved', reason: readCheckedString(decoder) };
 }
 
 /** Encodes one message into a frame. */
@@ -55,6 +70,10 @@ export function encode(message: Message): Uint8Array {
       encoding.writeVarUint(encoder, MESSAGE_TAGS.saved);
       encoding.writeVarUint8Array(encoder, message.stateVector);
       encoding.writeVarUint(encoder, message.changeFramesSaved);
+      break;
+    case 'not-saved':
+      encoding.writeVarUint(encoder, MESSAGE_TAGS.notSaved);
+      encoding.writeVarString(encoder, message.reason);
       break;
     default:
       return assertNever(message);
@@ -185,7 +204,9 @@ function readMessage(decoder: decoding.Decoder): Message {
     case MESSAGE_TAGS.queryAwareness:
       return { type: 'query-awareness' };
     case MESSAGE_TAGS.saved:
-      return { type: 'saved', stateVector: readBytes(decoder), changeFramesSaved: readUint(decoder) };
+      return readSavedPayload(decoder);
+    case MESSAGE_TAGS.notSaved:
+      return readNotSavedPayload(decoder);
     default:
       throw new ProtocolError(PROTOCOL_ERROR_REASONS.unknownMessage, `unknown message type ${tag}`);
   }

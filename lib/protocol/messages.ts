@@ -1,15 +1,16 @@
 /**
- * Message types of the Inkwell wire protocol: the y-websocket protocol plus one
- * opt-in message (`saved`). See SPEC.md for the numbered rules.
+ * Message types of the Inkwell wire protocol: the y-websocket protocol plus two
+ * opt-in messages (`saved`, `not-saved`). See SPEC.md for the numbered rules.
  */
 
-/** Outer message tags. 0–3 are y-websocket's; 100 is Inkwell's own. */
+/** Outer message tags. 0–3 are y-websocket's; 100 and up are Inkwell's own. */
 export const MESSAGE_TAGS = {
   sync: 0,
   awareness: 1,
   auth: 2,
   queryAwareness: 3,
   saved: 100,
+  notSaved: 101,
 } as const;
 
 /** Sub-tags of a sync message (y-protocols/sync). */
@@ -65,6 +66,8 @@ export const DENIAL_CODES = {
   readOnly: 'read-only',
   /** The change would take the document past COLLAB_MAX_DOC_BYTES. */
   documentTooLarge: 'document-too-large',
+  /** Storage is failing and the room already holds COLLAB_MAX_UNSAVED_BYTES it could not write; try again later. */
+  storageUnavailable: 'storage-unavailable',
 } as const;
 
 export type DenialCode = (typeof DENIAL_CODES)[keyof typeof DENIAL_CODES];
@@ -87,6 +90,17 @@ export interface SavedMessage {
   readonly changeFramesSaved: number;
 }
 
+/**
+ * Relay → client, only for clients that opted in to `saved`: changes of this
+ * connection that no `saved` covers yet could not be written (`reason`). The
+ * relay keeps them in memory, serves them to everyone, and retries; a later
+ * `saved` covers them once they are on disk.
+ */
+export interface NotSavedMessage {
+  readonly type: 'not-saved';
+  readonly reason: string;
+}
+
 /** Every message of the protocol. */
 export type Message =
   | SyncStep1Message
@@ -95,7 +109,8 @@ export type Message =
   | AwarenessMessage
   | QueryAwarenessMessage
   | PermissionDeniedMessage
-  | SavedMessage;
+  | SavedMessage
+  | NotSavedMessage;
 
 export type MessageType = Message['type'];
 

@@ -1,23 +1,9 @@
 /**
  * The `DocStore` contract: one suite body, registered for every store in
- * `doc-store.test.ts`, so all stores are held to the same rules. Rule ids:
- *   S1  load of an unknown doc is empty
- *   S2  appendUpdates resolves with increasing sequence numbers; load returns the
- *       updates in append order with the right lastSeq and logBytes
- *   S3  documents are isolated, including ids that are prefixes of each other
- *   S4  compact replaces updates ≤ throughSeq (and any earlier snapshot) by the
- *       snapshot, keeps later updates, and preserves the document state
- *   S5  updates appended after compact are replayed on load
- *   S6  appends issued in the same tick all resolve and load in issue order (group commit)
- *   S7  a closed store rejects every call with StorageError
- *   S8  (persistent stores) data survives close and reopen
- *   S9  (persistent stores) sequence numbers keep increasing after reopen
- *   S10 (persistent stores) a second store on the same location is refused with StorageError
- *   S11 links: a document's links were never reset (0) until resetLinks; the reset time
- *       is per document, is returned by load too, does not disturb the document's
- *       snapshot or updates, and survives reopen
- *   S12 links: the reset time never moves back; concurrent resets keep the latest
- * Every update is produced by a real Y.Doc in the test.
+ * `doc-store.test.ts`, so all stores are held to the same rules: S1–S12 of
+ * `lib/protocol/SPEC.md` (## Storage), S8–S10 only for stores whose data
+ * outlives `close`. Each test names the rule it checks. Every update is
+ * produced by a real Y.Doc in the test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';

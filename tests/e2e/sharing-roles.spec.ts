@@ -1,7 +1,47 @@
-/** Share links with roles: the viewer sees live edits but cannot type; a reset ends old links. */
-import { bodyText, expect, newPerson, test } from './fixtures';
+/** Share links with roles: the viewer sees live edits and the relay refuses its changes; a reset ends old links. */
+import * as Y from 'yjs';
 
-test('the creator shares the viewer link; the viewer sees edits live, cannot type, and sees the reset', async ({ browser, app }) => {
+import { DENIAL_CODES, decode, denialCodeOf, encode, socketProtocolsFor, type Message } from '../../lib/protocol';
+import { bodyText, expect, newPerson, test, type Person } from './fixtures';
+
+/**
+ * Sends, from `person`'s page, a change adding a paragraph of `text` over a socket opened with
+ * `link`'s token as the app opens its own, and resolves with the relay's auth answer. The editor
+ * never lets a viewer send one: this is what a page that bypassed it would meet.
+ */
+async function sendChangeWithLink(person: Person, link: string, text: string): Promise<Message> {
+  const url = new URL(link);
+  const docId = url.pathname.slice('/d/'.length);
+  const token = new URLSearchParams(url.hash.slice(1)).get('k') ?? '';
+  const probe = new Y.Doc();
+  const paragraph = new Y.XmlElement('paragraph');
+  paragraph.insert(0, [new Y.XmlText(text)]);
+  // The fragment the editor binds (DocumentEditor's Collaboration field): applied, it would show.
+  probe.getXmlFragment('content').insert(0, [paragraph]);
+  const frame = [...encode({ type: 'update', update: Y.encodeStateAsUpdate(probe) })];
+  const answer = await person.page.evaluate(
+    ({ relayUrl, protocols, frame }) =>
+      new Promise<number[]>((resolve, reject) => {
+        const socket = new WebSocket(relayUrl, protocols);
+        socket.binaryType = 'arraybuffer';
+        socket.onerror = () => reject(new Error('the probe socket failed'));
+        socket.onclose = (event) => reject(new Error(`the probe socket closed with ${event.code} before an answer`));
+        socket.onopen = () => socket.send(new Uint8Array(frame));
+        socket.onmessage = (event: MessageEvent<ArrayBuffer>) => {
+          const bytes = new Uint8Array(event.data);
+          // Tag 2 is auth (y-protocols): the relay's answer to a refused change.
+          if (bytes[0] !== 2) return;
+          socket.onclose = null;
+          socket.close();
+          resolve([...bytes]);
+        };
+      }),
+    { relayUrl: `${url.origin.replace(/^http/, 'ws')}/collab/${docId}`, protocols: socketProtocolsFor(token), frame },
+  );
+  return decode(Uint8Array.from(answer));
+}
+
+test('[P10a] the creator shares the viewer link; the viewer sees edits live, the relay refuses its changes, and the reset ends the link', async ({ browser, app }) => {
   const owner = await newPerson(browser, 'Olivia Owner', '#d9480f');
   await owner.page.goto(app.baseUrl);
   await owner.page.getByRole('button', { name: 'New document' }).click();
@@ -33,6 +73,10 @@ test('the creator shares the viewer link; the viewer sees edits live, cannot typ
   await viewer.page.keyboard.type('viewer typing');
   await expect.poll(() => bodyText(viewer)).toBe('Owner text. More.');
   expect(await bodyText(owner)).toBe('Owner text. More.');
+  // The relay itself refuses a change made with the viewer link, whatever the page does.
+  const answer = await sendChangeWithLink(viewer, viewerLink, 'Viewer was here.');
+  expect(answer.type).toBe('permission-denied');
+  expect(answer.type === 'permission-denied' && denialCodeOf(answer.reason)).toBe(DENIAL_CODES.readOnly);
   // Others see the viewer marked as a viewer.
   await expect(owner.page.getByTestId('avatars').getByLabel('Victor Viewer · viewer')).toBeVisible();
 
@@ -46,6 +90,9 @@ test('the creator shares the viewer link; the viewer sees edits live, cannot typ
   await owner.page.keyboard.press('End');
   await owner.page.keyboard.type(' After reset.');
   await expect(owner.page.getByTestId('save-status')).toHaveText('All changes saved');
+  // Had the relay taken the viewer's change, the owner would have it by now: the relay would have
+  // forwarded it before its answer to the viewer, on the owner's socket, ahead of the reset's close.
+  expect(await bodyText(owner)).toBe('Owner text. More. After reset.');
 
   // Opening the old viewer link afresh explains itself too.
   const late = await newPerson(browser, 'Late', '#2b8a3e');
@@ -55,6 +102,7 @@ test('the creator shares the viewer link; the viewer sees edits live, cannot typ
   expect(newViewerLink).not.toBe(viewerLink);
   await late.page.goto(newViewerLink);
   await late.page.reload();
+  // Loaded from the relay's storage: the viewer's change was never stored.
   await expect.poll(() => bodyText(late)).toBe('Owner text. More. After reset.');
   for (const person of [owner, viewer, late]) await person.context.close();
 });

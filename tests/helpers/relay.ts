@@ -7,15 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as decoding from 'lib0/decoding';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
+import type { Logger } from '../../collab-server/logger';
 import { createRelay, type CreateRelayOptions, type Relay } from '../../collab-server/server';
+import type { DocStore } from '../../collab-server/storage/doc-store';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { parseDocId } from '../../lib/ids';
-import { MESSAGE_TAGS, decode, type Message } from '../../lib/protocol';
+import { MESSAGE_TAGS, decode, readSavedPayload, type Message } from '../../lib/protocol';
 import type { Role } from '../../lib/tokens';
 import { signToken } from '../../lib/tokens.server';
 
@@ -67,14 +68,18 @@ export function socketUrl(relay: TokenIssuer, docId: string, role: Role = 'edito
 /** A relay under test, with its signing key. */
 export type TestRelay = Relay & TokenIssuer & { readonly secret: Uint8Array };
 
-/** Starts a relay on 127.0.0.1:0 over LevelDB in `dataDir`; closed at teardown unless closed before. */
+/**
+ * Starts a relay on 127.0.0.1:0 over LevelDB in `dataDir`; closed at teardown unless closed before.
+ * `wrapStore` hands the relay a store of the test's making around the real one, to watch or hold its calls.
+ */
 export async function startRelay(
   teardown: Teardown,
-  options: { dataDir: string } & Omit<Partial<CreateRelayOptions>, 'store'>,
+  options: { dataDir: string; wrapStore?: (store: DocStore) => DocStore } & Omit<Partial<CreateRelayOptions>, 'store'>,
 ): Promise<TestRelay> {
-  const store = await openLevelStore({ dir: join(options.dataDir, 'leveldb') });
-  const secret = options.secret ?? new Uint8Array(randomBytes(32));
-  const relay = await createRelay({ heartbeatIntervalMs: 60_000, ...options, secret, store, host: '127.0.0.1', port: 0 });
+  const { dataDir, wrapStore = (store) => store, ...relayOptions } = options;
+  const store = wrapStore(await openLevelStore({ dir: join(dataDir, 'leveldb') }));
+  const secret = relayOptions.secret ?? new Uint8Array(randomBytes(32));
+  const relay = await createRelay({ heartbeatIntervalMs: 60_000, ...relayOptions, secret, store, host: '127.0.0.1', port: 0 });
   teardown.add(() => relay.close());
   return Object.assign(relay, { secret, tokenFor: tokenIssuer(secret) });
 }
@@ -139,7 +144,7 @@ export function connectClient(
   if (options.savedAcks) {
     // The one extra handler an Inkwell client adds to the stock provider.
     provider.messageHandlers[MESSAGE_TAGS.saved] = (_encoder, decoder) => {
-      saved.stateVector = Y.decodeStateVector(decoding.readVarUint8Array(decoder));
+      saved.stateVector = Y.decodeStateVector(readSavedPayload(decoder).stateVector);
     };
   }
   teardown.add(() => {
@@ -164,16 +169,23 @@ export function waitForSaved(client: TestClient, timeoutMs = 5_000): Promise<voi
   return waitUntil(() => isAllSaved(client), { timeoutMs, what: 'saved acknowledgement' });
 }
 
-/** Resolves when the provider has completed its sync with the relay. */
-export function waitForSync(client: TestClient): Promise<void> {
-  if (client.provider.synced) return Promise.resolve();
-  return new Promise((resolve) => {
+/** Resolves when the provider has completed its sync with the relay; rejects, saying why it might not have, after `timeoutMs`. */
+export function waitForSync(client: TestClient, timeoutMs = 5_000): Promise<void> {
+  const { provider } = client;
+  if (provider.synced) return Promise.resolve();
+  return new Promise((resolve, reject) => {
     const onSync = (isSynced: boolean): void => {
       if (!isSynced) return;
-      client.provider.off('sync', onSync);
+      clearTimeout(timer);
+      provider.off('sync', onSync);
       resolve();
     };
-    client.provider.on('sync', onSync);
+    const timer = setTimeout(() => {
+      provider.off('sync', onSync);
+      const socket = provider.wsconnected ? 'connected, no sync reply' : 'not connected (refused, closed or still connecting)';
+      reject(new Error(`${provider.roomname} did not sync within ${timeoutMs} ms: ${socket}`));
+    }, timeoutMs);
+    provider.on('sync', onSync);
   });
 }
 
@@ -228,8 +240,8 @@ export interface RawSocket {
   send(frame: Uint8Array | string): void;
 }
 
-/** Opens a raw socket to `url` and waits for it to open. */
-export async function openRawSocket(teardown: Teardown, url: string, options: { origin?: string } = {}): Promise<RawSocket> {
+/** Opens a raw socket to `url` and waits for it to open. `autoPong: false` leaves the relay's pings unanswered. */
+export async function openRawSocket(teardown: Teardown, url: string, options: { origin?: string; autoPong?: boolean } = {}): Promise<RawSocket> {
   const socket = new WebSocket(url, options);
   const received: Message[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
@@ -260,4 +272,25 @@ export function upgradeStatus(url: string, options: { origin?: string; headers?:
     });
     socket.on('error', () => undefined);
   });
+}
+
+/** One line a `recordingLogger` kept. */
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+/** A relay logger that keeps every line, for tests that wait on what the relay did. */
+export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const make = (bound: object): Logger => {
+    const at =
+      (level: LogLine['level']) =>
+      (fields: object, message: string): void => {
+        lines.push({ level, fields: { ...bound, ...fields }, message });
+      };
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (fields) => make({ ...bound, ...fields }) };
+  };
+  return { logger: make({}), lines };
 }

@@ -88,7 +88,7 @@ describe('relay process', () => {
     expect(await readFile(secretPath, 'utf8')).toBe(`${Buffer.from(key).toString('base64url')}\n`);
   });
 
-  it('on SIGTERM flushes to disk, closes sockets with 1001 and exits 0', async () => {
+  it('[O3][S19] on SIGTERM flushes to disk, closes sockets with 1001 and exits 0', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: dataDir });
     const writer = connectClient(teardown, relay, 'term');
@@ -111,7 +111,7 @@ describe('relay process', () => {
     expect(reader.text.toString()).toBe('flushed on SIGTERM');
   });
 
-  it('keeps everything acknowledged as saved through kill -9', async () => {
+  it('[S15] keeps everything acknowledged as saved through kill -9', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await spawnRelay(teardown, { COLLAB_DATA_DIR: dataDir });
     const writer = connectClient(teardown, relay, 'crash', { savedAcks: true });

@@ -1,4 +1,4 @@
-/** Durability inside one process: restart, compaction, idle unload. */
+/** Durability inside one process: restart, compaction, idle unload (SPEC ## Storage, S5 and S13 on). */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -35,7 +35,7 @@ async function readStored(dataDir: string, id: string) {
 }
 
 describe('relay storage', () => {
-  it('keeps content across a graceful restart', async () => {
+  it('[S19] a graceful stop writes what the relay holds, acknowledged or not, and a restart serves it', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir });
     const writer = connectClient(teardown, relay, 'restart');
@@ -54,7 +54,7 @@ describe('relay storage', () => {
     expect(reader.doc.getXmlFragment('x').length).toBe(1);
   });
 
-  it('closing folds the log into one snapshot and the stored state stays byte-identical', async () => {
+  it('[S17] closing folds the log into one snapshot and the stored state stays byte-identical', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir, compactAfterUpdates: 1_000_000, compactAfterBytes: 2 ** 40 });
     const writer = connectClient(teardown, relay, 'compact', { savedAcks: true });
@@ -78,7 +78,7 @@ describe('relay storage', () => {
     expect(after.doc.getText('t').toString()).toBe(writer.text.toString());
   });
 
-  it('a reloaded document answers from its stored bytes and merges a returning client\'s offline edits', async () => {
+  it('[S5] a reloaded document answers from its stored bytes and merges a returning client\'s offline edits', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir });
     const writer = connectClient(teardown, relay, 'lazy', { savedAcks: true });
@@ -108,7 +108,7 @@ describe('relay storage', () => {
     expect(late.text.toString()).toBe('offline stored text and more');
   });
 
-  it('a long log left behind (a crash) is folded into a snapshot when the document loads', async () => {
+  it('[S17] a long log left behind (a crash) is folded into a snapshot when the document loads', async () => {
     const dataDir = await makeTempDir(teardown);
     const source = new Y.Doc();
     const updates: Uint8Array[] = [];
@@ -129,7 +129,7 @@ describe('relay storage', () => {
     expect(Y.encodeStateAsUpdate(after.doc)).toEqual(Y.encodeStateAsUpdate(source));
   });
 
-  it('compacts in the background while edits keep coming, losing nothing', async () => {
+  it('[S17] compacts in the background while edits keep coming, losing nothing', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir, compactAfterUpdates: 40 });
     const writer = connectClient(teardown, relay, 'live-compact', { savedAcks: true });
@@ -147,7 +147,7 @@ describe('relay storage', () => {
     expect(after.stored.updates.length).toBeLessThan(80);
   });
 
-  it('unloads a room that stayed empty, and reloads it on the next visit', async () => {
+  it('[S18] unloads a room that stayed empty, and reloads it on the next visit', async () => {
     const dataDir = await makeTempDir(teardown);
     const relay = await startRelay(teardown, { dataDir, roomIdleMs: 50 });
     const writer = connectClient(teardown, relay, 'idle', { savedAcks: true });
@@ -170,14 +170,23 @@ describe('relay storage', () => {
     expect(loadedMetrics).toMatch(/^inkwell_relay_room_memory_bytes [1-9]\d*$/m);
   });
 
-  it('keeps a room loaded while someone is connected', async () => {
+  it('[S18] keeps a room loaded while someone is connected, past the idle time that unloads an empty one', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown), roomIdleMs: 20 });
     const stayer = connectClient(teardown, relay, 'busy');
     const leaver = connectClient(teardown, relay, 'busy');
-    await Promise.all([waitForSync(stayer), waitForSync(leaver)]);
+    const lastOfItsRoom = connectClient(teardown, relay, 'emptied');
+    await Promise.all([stayer, leaver, lastOfItsRoom].map((client) => waitForSync(client)));
     leaver.provider.destroy();
-    await waitUntil(async () => (await openConnections(relay)) === 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(async () => (await openConnections(relay)) === 2, { what: 'the leaver gone' });
+    // A clock without sleeping: 'emptied' empties after 'busy' lost its peer, with the same idle
+    // time, so once 'emptied' is unloaded, an idle period started for 'busy' would have run out too.
+    lastOfItsRoom.provider.destroy();
+    await waitUntil(async () => (await loadedRooms(relay)) < 2, { what: 'the emptied room unloaded' });
     expect(await loadedRooms(relay)).toBe(1);
+    // And it is still the stayer's room: a newcomer hears the stayer's next edit.
+    const newcomer = connectClient(teardown, relay, 'busy');
+    await waitForSync(newcomer);
+    stayer.text.insert(0, 'still here');
+    await waitUntil(() => newcomer.text.toString() === 'still here', { what: "the stayer's edit at the newcomer" });
   });
 });

@@ -1,21 +1,23 @@
 /** The relay with stock y-websocket clients: sync, late joiners, awareness, load-before-serve. */
+import { join } from 'node:path';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
+import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { encode, encodeAwarenessUpdate } from '../../lib/protocol';
 import {
   Teardown,
   connectClient,
   makeTempDir,
   openRawSocket,
+  recordingLogger,
   socketUrl,
   startRelay,
-  waitForSaved,
   waitForSync,
   waitUntil,
 } from '../helpers/relay';
-import { appendedText } from '../helpers/documents';
+import { appendedText, byteArrays, testDocId } from '../helpers/documents';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
@@ -61,34 +63,74 @@ describe('relay sync', () => {
     expect(b.text.toString()).toBe('');
   });
 
-  it('two clients connecting at the same instant to a cold document both get the stored content', async () => {
+  it('[S16] two clients asking for a cold document at the same instant share one load and one room', async () => {
     const dataDir = await makeTempDir(teardown);
-    const first = await startRelay(teardown, { dataDir });
-    const writer = connectClient(teardown, first, 'cold', { savedAcks: true });
-    await waitForSync(writer);
-    writer.text.insert(0, 'stored before restart');
-    await waitForSaved(writer);
-    writer.provider.destroy();
-    await first.close();
+    const seed = await openLevelStore({ dir: join(dataDir, 'leveldb') });
+    const stored = appendedText(['stored ', 'before restart']);
+    await seed.appendUpdates(testDocId('cold'), stored.updates);
+    await seed.close();
 
-    const second = await startRelay(teardown, { dataDir });
-    const clients = [connectClient(teardown, second, 'cold'), connectClient(teardown, second, 'cold')];
-    await Promise.all(clients.map(waitForSync));
+    // Every load of the document is counted and held until both upgrades have asked for it.
+    const loads: string[] = [];
+    let releaseLoads!: () => void;
+    const loadsReleased = new Promise<void>((resolve) => (releaseLoads = resolve));
+    const { logger, lines } = recordingLogger();
+    const relay = await startRelay(teardown, {
+      dataDir,
+      logger,
+      logRequestLines: true,
+      wrapStore: (store) => ({
+        ...store,
+        async load(docId) {
+          loads.push(docId);
+          await loadsReleased;
+          return store.load(docId);
+        },
+      }),
+    });
+    const clients = [connectClient(teardown, relay, 'cold'), connectClient(teardown, relay, 'cold')];
+    // The relay logs an upgrade's request line and asks for its room in the same turn.
+    const upgradesFor = (docId: string): number =>
+      lines.filter((line) => line.message === 'request' && String(line.fields.url).startsWith(`/${docId}?`)).length;
+    await waitUntil(() => upgradesFor('cold') === 2, { what: 'both upgrades at the relay' });
+    releaseLoads();
+    await Promise.all(clients.map((client) => waitForSync(client)));
+
+    expect(loads).toEqual(['cold']);
     for (const client of clients) expect(client.text.toString()).toBe('stored before restart');
-    // The document was loaded once: its content is not doubled by two loads.
-    await waitUntil(() => clients[0]!.text.toString() === clients[1]!.text.toString());
-    expect(clients[0]!.text.toString()).toBe('stored before restart');
+    // One room: what one client writes reaches the other through it.
+    clients[0]!.text.insert(0, 'shared, ');
+    await waitUntil(() => clients[1]!.text.toString() === 'shared, stored before restart', { what: 'the edit at the other client' });
   });
 
-  it('applies updates sent at once after the socket opens, in order', async () => {
-    const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
+  it('[S14] applies, forwards and stores updates sent at once after the socket opens in the order they were sent', async () => {
+    // Yjs would integrate the updates in any order (each waits for the one before), so the order
+    // is checked where it shows: the frames a peer receives and the appends the store receives.
+    const appended: Uint8Array[] = [];
+    const relay = await startRelay(teardown, {
+      dataDir: await makeTempDir(teardown),
+      wrapStore: (store) => ({
+        ...store,
+        appendUpdates(docId, updates) {
+          appended.push(...updates);
+          return store.appendUpdates(docId, updates);
+        },
+      }),
+    });
+    const peer = await openRawSocket(teardown, socketUrl(relay, 'queued'));
     const raw = await openRawSocket(teardown, socketUrl(relay, 'queued'));
     const { doc: source, updates } = appendedText(Array.from({ length: 20 }, (_, i) => String(i % 10)));
     // Sent immediately after open, before the room has answered anything.
     for (const update of updates) raw.send(encode({ type: 'update', update }));
 
+    const forwarded = (): number[][] => peer.received.flatMap((message) => (message.type === 'update' ? [[...message.update]] : []));
+    await waitUntil(() => forwarded().length === updates.length, { what: 'every update at the peer' });
+    expect(forwarded()).toEqual(byteArrays(updates));
+    await waitUntil(() => appended.length === updates.length, { what: 'every update appended' });
+    expect(byteArrays(appended)).toEqual(byteArrays(updates));
     const reader = connectClient(teardown, relay, 'queued');
-    await waitUntil(() => reader.text.toString() === source.getText('t').toString(), { what: 'queued updates' });
+    await waitForSync(reader);
+    expect(reader.text.toString()).toBe(source.getText('t').toString());
   });
 
   it('forwards formatted rich text, whose apply runs a second clean-up transaction in Yjs', async () => {
@@ -142,7 +184,7 @@ describe('relay sync', () => {
 });
 
 describe('relay awareness', () => {
-  it('broadcasts awareness to peers and removes a closed peer within a second', async () => {
+  it('[P7] broadcasts awareness to peers and removes a dropped peer\'s state at once, not at the next heartbeat', async () => {
     const relay = await startRelay(teardown, { dataDir: await makeTempDir(teardown) });
     const alice = connectClient(teardown, relay, 'aw');
     const bob = connectClient(teardown, relay, 'aw');
@@ -153,16 +195,12 @@ describe('relay awareness', () => {
       what: 'awareness at bob',
     });
 
-    const closedAt = Date.now();
     // Drop the socket without the client's own goodbye, so only the relay can announce the removal.
     alice.provider.awareness.setLocalState({ user: { name: 'Alice', color: '#ff0000' } });
     (alice.provider.ws as unknown as { terminate(): void } | null)?.terminate();
     alice.provider.shouldConnect = false;
-    await waitUntil(() => !bob.provider.awareness.getStates().has(alice.doc.clientID), {
-      what: 'awareness removal',
-      timeoutMs: 1_000,
-    });
-    expect(Date.now() - closedAt).toBeLessThan(1_000);
+    // The heartbeat is a minute (startRelay): only the relay's reaction to the close can remove it in time.
+    await waitUntil(() => !bob.provider.awareness.getStates().has(alice.doc.clientID), { what: 'awareness removal' });
   });
 
   it('answers query-awareness with every known state, and a late joiner sees present peers', async () => {

@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import type { WebSocket as NodeWebSocket } from 'ws';
 
 import { CLOSE_CODES, encode } from '../../lib/protocol';
 import { appendedText } from '../helpers/documents';
@@ -82,7 +83,8 @@ describe('[P12] unfinished messages', () => {
     for (let i = 0; i < 10; i++) {
       writer.text.insert(writer.text.length, `${i}`);
       await waitUntil(() => bob.text.length === i + 1);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Slowly: one message per heartbeat sweep, so ten span five message timeouts.
+      await new Promise((resolve) => (writer.provider.ws as unknown as NodeWebSocket).once('ping', resolve));
     }
     expect(writer.provider.wsconnected).toBe(true);
   });
