@@ -18,7 +18,7 @@ export interface StoredText {
   readonly stateVector: ReadonlyMap<number, number>;
   /** True when some stored update waits for a dependency that was never stored. */
   readonly hasMissingDependencies: boolean;
-  /** Why the stored state, merged as the relay merges it on load, could not be applied to a fresh document; null when it could. */
+  /** Why the stored state, applied in order as the relay loads it, could not be applied to a fresh document; null when it could. */
   readonly loadError: string | null;
 }
 
@@ -33,11 +33,13 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
       const stored = await store.load(docId);
       const doc = new Y.Doc();
       let loadError: string | null = null;
-      // Merged first, as the relay loads a room: a client is sent (a diff of) the merged update.
-      // One that cannot be applied is a finding about the document, not a reason to stop reading.
+      // Applied in order, as the relay loads a room (room.ts). One that cannot be applied is a
+      // finding about the document, not a reason to stop reading.
       try {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : [...stored.updates];
-        if (parts.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(parts));
+        Y.transact(doc, () => {
+          for (const part of parts) Y.applyUpdate(doc, part);
+        });
       } catch (error) {
         loadError = error instanceof Error ? error.message : String(error);
       }
