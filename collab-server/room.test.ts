@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { toConnectionId } from '../lib/ids';
 import { CLOSE_CODES, DENIAL_CODES, decode, encode, type CloseCode, type Message } from '../lib/protocol';
 import type { Role } from '../lib/roles';
-import { testDocId } from '../tests/helpers/documents';
+import { UPDATE_THAT_BREAKS_OFF, testDocId } from '../tests/helpers/documents';
 import { FaultyStore } from '../tests/helpers/faulty-store';
 import { createSilentLogger } from './logger';
 import { createRelayMetrics } from './metrics';
@@ -48,6 +48,7 @@ function peer(name: string, options: { role?: Role; wantsSavedAcks?: boolean; is
 
 function setup(limits: Partial<RoomLimits> = {}) {
   const store = new FaultyStore(createMemoryStore());
+  const corruptions: number[] = [];
   const room = new Room({
     docId: testDocId('roomy'),
     store,
@@ -55,8 +56,9 @@ function setup(limits: Partial<RoomLimits> = {}) {
     logger: createSilentLogger(),
     metrics: createRelayMetrics(() => ({ count: 0, approxBytes: 0 })),
     limits: { ...LIMITS, ...limits },
+    onCorrupted: () => corruptions.push(Date.now()),
   });
-  return { store, room };
+  return { store, room, corruptions };
 }
 
 /** A client's document whose edits come out as update messages. */
@@ -154,6 +156,26 @@ describe('Room', () => {
     await vi.runAllTimersAsync();
     expect(bob.received).toEqual([]);
     expect(store.appendsWritten).toBe(0);
+  });
+
+  it('[P5] an update that breaks off while being integrated closes everyone else with 1012, acknowledges nothing more, and asks to be reloaded', async () => {
+    const { store, room, corruptions } = setup();
+    const alice = peer('alice', { wantsSavedAcks: true });
+    const mallory = peer('mallory');
+    room.join(alice);
+    room.join(mallory);
+    const typing = editor();
+    send(room, alice, typing.type('kept'));
+    expect(() => send(room, mallory, { type: 'update', update: UPDATE_THAT_BREAKS_OFF })).toThrow(/could not be integrated/);
+    expect(corruptions).toHaveLength(1);
+    expect(alice.closes).toEqual([{ code: CLOSE_CODES.serviceRestart, reason: 'document reloading' }]);
+    // The sender's connection closes it with 1002 for the error thrown.
+    expect(mallory.closes).toEqual([]);
+    // Nothing more is taken, and the batch written after is not acknowledged from the damaged copy.
+    send(room, alice, typing.type('ignored'));
+    await vi.runAllTimersAsync();
+    expect(alice.received.filter((message) => message.type === 'saved')).toEqual([]);
+    expect((await store.load(testDocId('roomy'))).updates).toHaveLength(1);
   });
 
   it('[P10b] a reset of the links ends the sessions opened with links it voids, and only those', () => {

@@ -63,6 +63,8 @@ export interface RoomOptions {
   readonly limits: RoomLimits;
   /** Writes of this room started failing (`reason`), or succeed again (`null`). */
   readonly onWriteHealth?: (failure: string | null) => void;
+  /** The in-memory document may be damaged: the room has closed its peers and must be reloaded from storage. */
+  readonly onCorrupted?: () => void;
 }
 
 /** Tunables every room of a relay shares. */
@@ -105,6 +107,8 @@ export class Room {
   private readonly logger: Logger;
   private readonly metrics: RelayMetrics;
   private linksResetAtMs: number;
+  /** Set when an update broke off halfway through integration: nothing more is taken or acknowledged. */
+  private isCorrupted = false;
 
   constructor(private readonly options: RoomOptions) {
     this.docId = options.docId;
@@ -206,7 +210,7 @@ export class Room {
    * invalid content.
    */
   receive(peer: RoomPeer, message: Message, frame: Uint8Array): void {
-    if (!this.peers.has(peer)) return;
+    if (!this.peers.has(peer) || this.isCorrupted) return;
     switch (message.type) {
       case 'sync-step-1':
         assertValidStateVector(message.stateVector);
@@ -244,6 +248,11 @@ export class Room {
     this.awareness.leave(peer);
   }
 
+  /** Resolves once everything queued so far is on disk. */
+  settle(): Promise<void> {
+    return this.storage.settle();
+  }
+
   /** Like `settle`, then folds the update log into the snapshot (before an unload). */
   settleAndCompact(): Promise<void> {
     return this.storage.settleAndCompact();
@@ -272,7 +281,12 @@ export class Room {
       const doc = this.integratedDoc();
       const pendingBefore = pendingBytes(doc);
       this.didLastTransactionChange = false;
-      Y.applyUpdate(doc, update, peer);
+      try {
+        Y.applyUpdate(doc, update, peer);
+      } catch (error) {
+        this.corrupt(peer, error);
+        throw new ProtocolError(PROTOCOL_ERROR_REASONS.malformed, 'the update could not be integrated', { cause: error });
+      }
       // The frame's own bytes are logged and forwarded: no re-encoding. An update that
       // changed nothing is dropped, unless part of it waits in Yjs for a missing
       // dependency: then it must be kept, or that part would never reach disk or peers.
@@ -288,6 +302,21 @@ export class Room {
     }
     this.acks.noteChangeFrame(peer);
     this.requestSavedAck(peer);
+  }
+
+  // An update can decode cleanly and still make Yjs throw halfway through integrating
+  // it (crafted structs, found by the chaos fuzz), leaving part of it in the document.
+  // That part is neither stored nor forwarded, so storage and every client are still
+  // right and only this copy is wrong: the room stops, ends every other session with
+  // 1012 (clients reconnect), and is reloaded from storage. Acknowledging anything from
+  // the damaged copy would claim on disk what never reached it.
+  private corrupt(peer: RoomPeer, error: unknown): void {
+    this.isCorrupted = true;
+    this.metrics.changesRefused.inc();
+    this.logger.error({ docId: this.docId, connectionId: peer.id, err: error }, 'an update broke off while being integrated; reloading the document from storage');
+    // The sender is closed for what it sent (the error thrown to its connection).
+    for (const each of this.peers) if (each !== peer) each.close(CLOSE_CODES.serviceRestart, 'document reloading');
+    this.options.onCorrupted?.();
   }
 
   // Yjs keeps the parts of updates whose dependencies have not arrived and retries them
@@ -367,6 +396,7 @@ export class Room {
   }
 
   private sendSavedAcks(batchId: number, stateVector: Uint8Array): void {
+    if (this.isCorrupted) return;
     for (const { peer, changeFramesSaved } of this.acks.settle(batchId)) {
       peer.send(encode({ type: 'saved', stateVector, changeFramesSaved }));
     }

@@ -26,7 +26,9 @@ type RoomSlot =
   | { readonly state: 'loading'; readonly ready: Promise<Room>; linksResetAt: number }
   | { readonly state: 'loaded'; readonly room: Room; idleTimer: NodeJS.Timeout | null }
   // Writing what it holds before it is freed; a peer arriving meanwhile takes it back.
-  | { readonly state: 'unloading'; readonly room: Room };
+  | { readonly state: 'unloading'; readonly room: Room }
+  // Damaged in memory: writing what it queued, then freed; a peer arriving meanwhile waits and loads afresh.
+  | { readonly state: 'evicting'; readonly done: Promise<void> };
 
 /** Why storage is failing, by what failed, or nothing while it works. */
 export type StorageHealth = { readonly state: 'ok' } | { readonly state: 'degraded'; readonly reason: string };
@@ -60,6 +62,8 @@ export class RoomRegistry {
         // Still in memory, and complete: take it back instead of waiting for storage.
         this.slots.set(docId, { state: 'loaded', room: slot.room, idleTimer: null });
         return Promise.resolve(slot.room);
+      case 'evicting':
+        return slot.done.then(() => this.acquire(docId));
       default:
         return assertNeverSlot(slot);
     }
@@ -75,7 +79,7 @@ export class RoomRegistry {
 
   /** Documents whose changes are not all on disk (loaded rooms with unsaved changes). */
   unsavedDocIds(): DocId[] {
-    return [...this.slots.entries()].flatMap(([docId, slot]) => (slot.state !== 'loading' && slot.room.hasUnsavedChanges ? [docId] : []));
+    return [...this.slots.entries()].flatMap(([docId, slot]) => ('room' in slot && slot.room.hasUnsavedChanges ? [docId] : []));
   }
 
   /** Call when a peer left `room`: starts the unload grace period if it is now empty. */
@@ -95,7 +99,7 @@ export class RoomRegistry {
   noteLinksReset(docId: DocId, at: number): void {
     const slot = this.slots.get(docId);
     if (slot?.state === 'loading') slot.linksResetAt = Math.max(slot.linksResetAt, at);
-    else slot?.room.noteLinksReset(at);
+    else if (slot && 'room' in slot) slot.room.noteLinksReset(at);
   }
 
   /** Number of loaded rooms and their approximate memory, for metrics. */
@@ -118,9 +122,11 @@ export class RoomRegistry {
   async closeAll(timeoutMs: number): Promise<DocId[]> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), timeoutMs)));
-    const loads = [...this.slots.values()].flatMap((slot) => (slot.state === 'loading' ? [slot.ready.catch(() => undefined)] : []));
-    await Promise.race([Promise.all(loads), timedOut]);
-    const rooms = [...this.slots.values()].flatMap((slot) => (slot.state === 'loading' ? [] : [slot.room]));
+    const waits = [...this.slots.values()].flatMap((slot): Promise<unknown>[] =>
+      slot.state === 'loading' ? [slot.ready.catch(() => undefined)] : slot.state === 'evicting' ? [slot.done] : [],
+    );
+    await Promise.race([Promise.all(waits), timedOut]);
+    const rooms = [...this.slots.values()].flatMap((slot) => ('room' in slot ? [slot.room] : []));
     for (const slot of this.slots.values()) if (slot.state === 'loaded' && slot.idleTimer) clearTimeout(slot.idleTimer);
     // Compaction is skipped once writes have failed: settling is what matters.
     await Promise.race([Promise.all(rooms.map((room) => room.settleAndCompact().catch(() => undefined))), timedOut]);
@@ -151,6 +157,7 @@ export class RoomRegistry {
         metrics,
         limits,
         onWriteHealth: (failure) => this.noteFailure(`document ${docId}`, failure),
+        onCorrupted: () => void this.evict(room),
       });
       const slot = this.slots.get(docId);
       if (slot?.state === 'loading') room.noteLinksReset(slot.linksResetAt);
@@ -189,6 +196,25 @@ export class RoomRegistry {
     room.destroy();
     this.noteFailure(`document ${room.docId}`, null);
     this.options.logger.debug({ docId: room.docId }, 'room unloaded');
+  }
+
+  // Writes what the damaged room queued (only whole, valid updates), then frees it, so
+  // the next peer loads the document from storage.
+  private async evict(room: Room): Promise<void> {
+    const slot = this.slots.get(room.docId);
+    if (!slot || !('room' in slot) || slot.room !== room) return;
+    if (slot.state === 'loaded' && slot.idleTimer) clearTimeout(slot.idleTimer);
+    let finish!: () => void;
+    const evicting: RoomSlot = { state: 'evicting', done: new Promise<void>((resolve) => (finish = resolve)) };
+    this.slots.set(room.docId, evicting);
+    try {
+      await room.settle().catch(() => undefined);
+      room.destroy();
+      this.options.logger.info({ docId: room.docId }, 'room reloads from storage');
+    } finally {
+      if (this.slots.get(room.docId) === evicting) this.slots.delete(room.docId);
+      finish();
+    }
   }
 
   private noteFailure(what: string, failure: string | null): void {

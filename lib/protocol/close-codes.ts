@@ -25,6 +25,11 @@ export const CLOSE_CODES = {
    * as much unsaved as it may); the client keeps its changes and retries later.
    */
   tryAgainLater: 1013,
+  /**
+   * The room reloads its document from storage (an update that decoded could not
+   * be integrated, and may have left the in-memory copy half-changed); reconnect.
+   */
+  serviceRestart: 1012,
   /** The client did not read fast enough; its send buffer passed the cap. */
   slowConsumer: 4008,
   /**

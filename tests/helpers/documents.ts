@@ -24,3 +24,9 @@ export function appendedText(pieces: readonly string[]): { doc: Y.Doc; updates: 
 export function byteArrays(updates: readonly Uint8Array[]): number[][] {
   return updates.map((update) => [...update]);
 }
+
+/**
+ * An update that decodes as a valid Yjs update but makes Yjs throw halfway through
+ * integrating it, even into an empty document (found by the chaos fuzz, `npm run chaos`).
+ */
+export const UPDATE_THAT_BREAKS_OFF = Uint8Array.from(Buffer.from('0101c14494c10800080161017900', 'hex'));
