@@ -54,7 +54,8 @@ const RSS_SAMPLE_MS = 250;
 const ATTACKED_ROOM = 'chaos-fuzz-attacked';
 const QUIET_ROOM = 'chaos-fuzz-quiet';
 /** Each batch's sandbox room: a frame that breaks a room then spoils one batch's sandbox, not the whole run's. */
-const sandboxRoomOf = (batch: number): string => `chaos-fuzz-sandbox-${batch}`;
+const SANDBOX_ROOM_PREFIX = 'chaos-fuzz-sandbox-';
+const sandboxRoomOf = (batch: number): string => `${SANDBOX_ROOM_PREFIX}${batch}`;
 const SANDBOX_PROBE_TIMEOUT_MS = 3_000;
 
 const RELAY_ENV = {
@@ -138,14 +139,18 @@ async function runFuzz(scale: ChaosScale): Promise<CampaignReport> {
     await relay.dispose();
   }
   for (const crash of relay.crashes) findings.fail(crash);
-  for (const line of relay.errorLines) findings.fail(`relay logged an error: ${line}`, 'relay logged an error');
+  // In a sandbox the relay meets updates that break off halfway, and reloads the room (P5a), which it
+  // logs as an error on purpose: those are counted. An error anywhere else is a failure.
+  const sandboxErrors = relay.errorLines.filter((line) => logDocId(line)?.startsWith(SANDBOX_ROOM_PREFIX) === true);
+  for (const line of relay.errorLines) if (!sandboxErrors.includes(line)) findings.fail(`relay logged an error: ${line}`, 'relay logged an error outside the sandboxes');
   findings.figure('frames sent', tally.sent);
   findings.figure('frames the relay must refuse (sent to the attacked room)', tally.mustRefuse);
   findings.figure('sandbox frames the relay read on from', tally.accepted);
   for (const family of FUZZ_FAMILIES) findings.figure(`frames: ${family}`, tally.byFamily.get(family) ?? 0);
   for (const [code, count] of [...tally.closesByCode].sort(([a], [b]) => a - b)) findings.figure(`sockets closed by the relay with ${code}`, count);
   findings.figure('relay RSS peak MiB', Math.round(tally.rssPeak / 2 ** 20));
-  findings.figure('relay error log lines', relay.errorLines.length);
+  findings.figure('relay error log lines in sandbox rooms', sandboxErrors.length);
+  findings.figure('relay error log lines elsewhere', relay.errorLines.length - sandboxErrors.length);
   findings.figure('duration s', Math.round((performance.now() - startedAt) / 1000));
   return findings.report();
 }
@@ -328,6 +333,11 @@ async function mapWithConcurrency<T, R>(items: readonly T[], task: (item: T) => 
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   return results;
+}
+
+/** The `docId` field of a JSON log line, if it has one (lines are kept cut short, so not parsed whole). */
+function logDocId(line: string): string | null {
+  return /"docId":"([^"]+)"/.exec(line)?.[1] ?? null;
 }
 
 function pathOf(relay: ChaosRelay, docId: string): string {

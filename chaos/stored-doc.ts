@@ -14,7 +14,11 @@ import { parseDocId } from '../lib/ids';
 /** One stored document, as a fresh load would build it. */
 export interface StoredText {
   readonly text: string;
-  /** The stored state vector: client id → clock. */
+  /**
+   * What is on disk, client id → clock, read from the stored updates themselves:
+   * parts that wait for a dependency count too (they are stored), unlike in the
+   * state vector of a document they were applied to.
+   */
   readonly stateVector: ReadonlyMap<number, number>;
   /** True when some stored update waits for a dependency that was never stored. */
   readonly hasMissingDependencies: boolean;
@@ -32,18 +36,23 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
       if (!docId) throw new Error(`not a doc id: ${id}`);
       const stored = await store.load(docId);
       const doc = new Y.Doc();
+      let stateVector = new Map<number, number>();
       let loadError: string | null = null;
       // Merged first, as the relay loads a room: a client is sent (a diff of) the merged update.
       // One that cannot be applied is a finding about the document, not a reason to stop reading.
       try {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : [...stored.updates];
-        if (parts.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(parts));
+        if (parts.length > 0) {
+          const merged = Y.mergeUpdates(parts);
+          stateVector = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(merged));
+          Y.applyUpdate(doc, merged);
+        }
       } catch (error) {
         loadError = error instanceof Error ? error.message : String(error);
       }
       texts.set(id, {
         text: doc.getText('t').toString(),
-        stateVector: Y.decodeStateVector(Y.encodeStateVector(doc)),
+        stateVector,
         hasMissingDependencies: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,
         loadError,
       });
