@@ -13,7 +13,8 @@
  *   and a pair in a room left alone, and no honest socket was ever closed;
  * - at the end (checkNothingSlippedIn): the honest rooms, on disk and loaded
  *   fresh, hold exactly the honest peers' tokens and client ids; every sandbox
- *   room holds on disk all that its `saved` answer covered, and still loads.
+ *   room holds on disk all that its `saved` answer covered, applies to a fresh
+ *   document, and after a restart still takes an honest edit and saves it.
  *
  * Reproduce a failure with CHAOS_SEED=<seed>: batch b samples `fc.sample(fuzzFrame, { seed: seed + b })`.
  */
@@ -54,7 +55,8 @@ const RSS_SAMPLE_MS = 250;
 const ATTACKED_ROOM = 'chaos-fuzz-attacked';
 const QUIET_ROOM = 'chaos-fuzz-quiet';
 /** Each batch's sandbox room: a frame that breaks a room then spoils one batch's sandbox, not the whole run's. */
-const sandboxRoomOf = (batch: number): string => `chaos-fuzz-sandbox-${batch}`;
+const SANDBOX_ROOM_PREFIX = 'chaos-fuzz-sandbox-';
+const sandboxRoomOf = (batch: number): string => `${SANDBOX_ROOM_PREFIX}${batch}`;
 const SANDBOX_PROBE_TIMEOUT_MS = 3_000;
 
 const RELAY_ENV = {
@@ -138,14 +140,18 @@ async function runFuzz(scale: ChaosScale): Promise<CampaignReport> {
     await relay.dispose();
   }
   for (const crash of relay.crashes) findings.fail(crash);
-  for (const line of relay.errorLines) findings.fail(`relay logged an error: ${line}`, 'relay logged an error');
+  // In a sandbox the relay meets updates that break off halfway, and reloads the room (P5a), which it
+  // logs as an error on purpose: those are counted. An error anywhere else is a failure.
+  const sandboxErrors = relay.errorLines.filter((line) => logDocId(line)?.startsWith(SANDBOX_ROOM_PREFIX) === true);
+  for (const line of relay.errorLines) if (!sandboxErrors.includes(line)) findings.fail(`relay logged an error: ${line}`, 'relay logged an error outside the sandboxes');
   findings.figure('frames sent', tally.sent);
   findings.figure('frames the relay must refuse (sent to the attacked room)', tally.mustRefuse);
   findings.figure('sandbox frames the relay read on from', tally.accepted);
   for (const family of FUZZ_FAMILIES) findings.figure(`frames: ${family}`, tally.byFamily.get(family) ?? 0);
   for (const [code, count] of [...tally.closesByCode].sort(([a], [b]) => a - b)) findings.figure(`sockets closed by the relay with ${code}`, count);
   findings.figure('relay RSS peak MiB', Math.round(tally.rssPeak / 2 ** 20));
-  findings.figure('relay error log lines', relay.errorLines.length);
+  findings.figure('relay error log lines in sandbox rooms', sandboxErrors.length);
+  findings.figure('relay error log lines elsewhere', relay.errorLines.length - sandboxErrors.length);
   findings.figure('duration s', Math.round((performance.now() - startedAt) / 1000));
   return findings.report();
 }
@@ -219,8 +225,8 @@ function judgeOutcome(options: { frame: FuzzFrame; verdict: Verdict; outcome: So
  *   fuzz content the relay let in);
  * - the sandbox holds everything its last `saved` covered (P9): a frame applied
  *   in part, in memory only, would show here;
- * - restarted, the relay serves the same honest texts to fresh clients, and the
- *   sandbox still loads; then it stops gracefully.
+ * - restarted, the relay serves the same honest texts to fresh clients, and
+ *   every sandbox still takes an honest edit and saves it; then it stops gracefully.
  */
 async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readonly HonestPair[]; sandboxes: readonly string[]; findings: Findings }): Promise<void> {
   const { relay, pairs, sandboxes, findings } = options;
@@ -280,12 +286,31 @@ async function checkNothingSlippedIn(options: { relay: ChaosRelay; pairs: readon
     findings.expect(fresh === expected, () => `${pair.docId}: loaded fresh from the relay, the text differs from the honest peers' ${fresh.slice(0, 60)}`);
   }
   await mapWithConcurrency(sandboxes, (docId) =>
-    loadFresh(relay, docId, SANDBOX_PROBE_TIMEOUT_MS).catch((error: unknown) =>
-      findings.fail(`${docId} no longer loads after a restart: ${describe(error)}`, 'a sandbox document no longer loads after a restart'),
+    checkStillEditable(relay, docId).catch((error: unknown) =>
+      findings.fail(`${docId}, after a restart: ${describe(error)}`, 'a sandbox document is no longer editable after a restart'),
     ),
   );
   const exit = await relay.stop('SIGTERM');
   findings.expect(exit.code === 0, () => `graceful stop exited with code ${exit.code}, signal ${exit.signal}`);
+}
+
+/**
+ * Whatever a document went through, an honest client must still be able to
+ * open it and have an edit saved: a new client syncs, writes one token to a
+ * text of its own, and must see it acknowledged without its socket being closed.
+ */
+async function checkStillEditable(relay: ChaosRelay, docId: string): Promise<void> {
+  const writer = new TokenWriter('z1', { baseUrl: relay.process.url, docId, params: { token: relay.process.tokenFor(docId), saved: '1' }, textName: 'chaos-check' });
+  let closes = 0;
+  writer.provider.on('connection-close', () => (closes += 1));
+  try {
+    await waitFor({ check: () => writer.provider.synced, changes: [providerChanges(writer.provider)], timeoutMs: SANDBOX_PROBE_TIMEOUT_MS, what: 'a fresh client to sync' });
+    writer.write();
+    await waitFor({ check: () => writer.isAllSaved, changes: [writer.savedChanges], timeoutMs: SANDBOX_PROBE_TIMEOUT_MS, what: 'an honest edit to be saved' });
+    if (closes > 0) throw new Error(`the honest client's socket was closed ${closes} times`);
+  } finally {
+    writer.destroy();
+  }
 }
 
 /** Connects with `saved=1` and returns the state vector of the first `saved` message: what the relay holds, all of it on disk by its word. */
@@ -328,6 +353,11 @@ async function mapWithConcurrency<T, R>(items: readonly T[], task: (item: T) => 
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   return results;
+}
+
+/** The `docId` field of a JSON log line, if it has one (lines are kept cut short, so not parsed whole). */
+function logDocId(line: string): string | null {
+  return /"docId":"([^"]+)"/.exec(line)?.[1] ?? null;
 }
 
 function pathOf(relay: ChaosRelay, docId: string): string {

@@ -3,13 +3,15 @@
  * (soak-load.ts) against the compiled relay for a while, sampling its RSS, file
  * descriptors, connections and rooms every few seconds. Checked:
  *
- * - RSS drift: the mean of the last minute's samples against the mean of minute
- *   2's must differ by less than 5%. Window means rather than a fitted slope: RSS
- *   moves in a GC sawtooth, and a minute of samples spans several GC cycles, so
- *   a mean reads the level the relay settles at, while a slope over a few minutes
- *   swings with where the last cycle happened to end. Minute 1 is warm-up (V8
- *   grows its heap to the load), so it is left out. Asserted only for runs of at
- *   least 3 minutes, where the two windows do not overlap.
+ * - RSS drift: the median of the last minute's samples against the median of
+ *   minute 2's must differ by less than 5%. Window medians rather than a fitted
+ *   slope: RSS moves in a GC sawtooth, and a slope over a few minutes swings with
+ *   where the last cycle happened to end. Medians rather than means: a leak
+ *   raises the level for good and moves the median, while a passing spike (one
+ *   3-minute run rose to 149 MiB for some 20 s and fell back to 117) moves a
+ *   mean by 10% and a median hardly at all. The means are reported beside them.
+ *   Minute 1 is warm-up (V8 grows its heap to the load), so it is left out.
+ *   Asserted only for runs of at least 3 minutes, where the windows do not overlap.
  * - The way back: once every client has gone and the idle timeout has passed,
  *   the relay holds no connections and no rooms, and as many sockets and other
  *   descriptors as at the start. Files under the data dir are reported, not
@@ -117,6 +119,7 @@ export async function runSoak(minutes: number): Promise<CampaignReport> {
   for (const crash of relay.crashes) findings.fail(crash);
   for (const line of relay.errorLines) findings.fail(`relay logged an error: ${line}`, 'relay logged an error');
   findings.figure('relay RSS peak MiB', mib(Math.max(0, ...samples.map((sample) => sample.rss))));
+  findings.figure('relay RSS every 10 s, MiB', rssSeries(samples));
   findings.figure('connections peak', Math.max(0, ...samples.map((sample) => sample.gauges.connections)));
   findings.figure('rooms peak', Math.max(0, ...samples.map((sample) => sample.gauges.rooms)));
   findings.figure('relay error log lines', relay.errorLines.length);
@@ -126,12 +129,15 @@ export async function runSoak(minutes: number): Promise<CampaignReport> {
 function checkDrift(options: { samples: readonly Sample[]; minutes: number; findings: Findings }): void {
   const { samples, minutes, findings } = options;
   const endS = minutes * 60;
-  const minuteTwo = meanRss(samples.filter((sample) => sample.atS >= 60 && sample.atS < 120));
-  const lastMinute = meanRss(samples.filter((sample) => sample.atS >= endS - 60));
+  const minuteTwoSamples = samples.filter((sample) => sample.atS >= 60 && sample.atS < 120);
+  const lastMinuteSamples = samples.filter((sample) => sample.atS >= endS - 60);
+  const minuteTwo = medianRss(minuteTwoSamples);
+  const lastMinute = medianRss(lastMinuteSamples);
   const drift = (lastMinute - minuteTwo) / minuteTwo;
-  findings.figure('RSS mean, minute 2, MiB', mib(minuteTwo));
-  findings.figure('RSS mean, last minute, MiB', mib(lastMinute));
-  findings.figure('RSS drift, last minute vs minute 2, %', Math.round(drift * 1000) / 10);
+  findings.figure('RSS median, minute 2, MiB', mib(minuteTwo));
+  findings.figure('RSS median, last minute, MiB', mib(lastMinute));
+  findings.figure('RSS drift of the medians, last minute vs minute 2, %', Math.round(drift * 1000) / 10);
+  findings.figure('RSS means, minute 2 → last minute, MiB', `${mib(meanRss(minuteTwoSamples))} → ${mib(meanRss(lastMinuteSamples))}`);
   if (minutes < 3) {
     findings.figure('RSS drift asserted', 'no: under 3 minutes the windows overlap or do not exist');
     return;
@@ -172,8 +178,25 @@ async function checkWayBack(options: { relay: ChaosRelay; start: { fds: FdCounts
   findings.expect(fds.other === start.fds.other, () => `${fds.other} other descriptors open (pipes, epoll, files), ${start.fds.other} at the start`);
 }
 
+/** RSS means over 10-second windows, as one line: the shape a drift figure alone cannot show. */
+function rssSeries(samples: readonly Sample[]): string {
+  const windows = new Map<number, number[]>();
+  for (const sample of samples) {
+    const window = Math.floor(sample.atS / 10);
+    windows.set(window, [...(windows.get(window) ?? []), sample.rss]);
+  }
+  return [...windows.values()].map((values) => Math.round(values.reduce((sum, value) => sum + value, 0) / values.length / 2 ** 20)).join(' ');
+}
+
 function meanRss(samples: readonly Sample[]): number {
   return samples.length === 0 ? NaN : samples.reduce((sum, sample) => sum + sample.rss, 0) / samples.length;
+}
+
+function medianRss(samples: readonly Sample[]): number {
+  const sorted = samples.map((sample) => sample.rss).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function mib(bytes: number): number {

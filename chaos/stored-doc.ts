@@ -14,7 +14,11 @@ import { parseDocId } from '../lib/ids';
 /** One stored document, as a fresh load would build it. */
 export interface StoredText {
   readonly text: string;
-  /** The stored state vector: client id → clock. */
+  /**
+   * What is on disk, client id → clock, read from the stored updates themselves:
+   * parts that wait for a dependency count too (they are stored), unlike in the
+   * state vector of a document they were applied to.
+   */
   readonly stateVector: ReadonlyMap<number, number>;
   /** True when some stored update waits for a dependency that was never stored. */
   readonly hasMissingDependencies: boolean;
@@ -32,6 +36,7 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
       if (!docId) throw new Error(`not a doc id: ${id}`);
       const stored = await store.load(docId);
       const doc = new Y.Doc();
+      let stateVector = new Map<number, number>();
       let loadError: string | null = null;
       // Applied in order, as the relay loads a room (room.ts). One that cannot be applied is a
       // finding about the document, not a reason to stop reading.
@@ -40,12 +45,19 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
         Y.transact(doc, () => {
           for (const part of parts) Y.applyUpdate(doc, part);
         });
+        // On disk is what the document holds plus any part still waiting for a dependency.
+        stateVector = Y.decodeStateVector(Y.encodeStateVector(doc));
+        for (const part of parts) {
+          for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(part))) {
+            stateVector.set(client, Math.max(stateVector.get(client) ?? 0, clock));
+          }
+        }
       } catch (error) {
         loadError = error instanceof Error ? error.message : String(error);
       }
       texts.set(id, {
         text: doc.getText('t').toString(),
-        stateVector: Y.decodeStateVector(Y.encodeStateVector(doc)),
+        stateVector,
         hasMissingDependencies: doc.store.pendingStructs !== null || doc.store.pendingDs !== null,
         loadError,
       });

@@ -21,11 +21,13 @@ export function tokenOf(writer: string, seq: number): string {
   return `${writer}-${String(seq).padStart(6, '0')};`;
 }
 
-/** Where a writer connects: the relay's base URL, the document and the query (token, `saved=1`). */
+/** Where a writer connects: the relay's base URL, the document and the query (token, `saved=1`), and the Y.Text it writes to. */
 export interface WriterEndpoint {
   readonly baseUrl: string;
   readonly docId: string;
   readonly params: Readonly<Record<string, string>>;
+  /** The shared text the tokens go to; `t` unless said. */
+  readonly textName?: string;
 }
 
 /** One writer of tokens on one document. */
@@ -38,11 +40,13 @@ export class TokenWriter {
   private savedClock = 0;
   private lastSaved: ReadonlyMap<number, number> | null = null;
   private readonly savedListeners = new Set<() => void>();
+  private readonly textName: string;
 
   constructor(
     readonly name: string,
     endpoint: WriterEndpoint,
   ) {
+    this.textName = endpoint.textName ?? 't';
     this.provider = new WebsocketProvider(endpoint.baseUrl, endpoint.docId, this.doc, {
       WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
       params: { ...endpoint.params },
@@ -72,7 +76,7 @@ export class TokenWriter {
   }
 
   get text(): Y.Text {
-    return this.doc.getText('t');
+    return this.doc.getText(this.textName);
   }
 
   /** Tokens written so far. */
