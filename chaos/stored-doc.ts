@@ -22,7 +22,7 @@ export interface StoredText {
   readonly stateVector: ReadonlyMap<number, number>;
   /** True when some stored update waits for a dependency that was never stored. */
   readonly hasMissingDependencies: boolean;
-  /** Why the stored state, merged as the relay merges it on load, could not be applied to a fresh document; null when it could. */
+  /** Why the stored state, applied in order as the relay loads it, could not be applied to a fresh document; null when it could. */
   readonly loadError: string | null;
 }
 
@@ -38,14 +38,19 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
       const doc = new Y.Doc();
       let stateVector = new Map<number, number>();
       let loadError: string | null = null;
-      // Merged first, as the relay loads a room: a client is sent (a diff of) the merged update.
-      // One that cannot be applied is a finding about the document, not a reason to stop reading.
+      // Applied in order, as the relay loads a room (room.ts). One that cannot be applied is a
+      // finding about the document, not a reason to stop reading.
       try {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : [...stored.updates];
-        if (parts.length > 0) {
-          const merged = Y.mergeUpdates(parts);
-          stateVector = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(merged));
-          Y.applyUpdate(doc, merged);
+        Y.transact(doc, () => {
+          for (const part of parts) Y.applyUpdate(doc, part);
+        });
+        // On disk is what the document holds plus any part still waiting for a dependency.
+        stateVector = Y.decodeStateVector(Y.encodeStateVector(doc));
+        for (const part of parts) {
+          for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(part))) {
+            stateVector.set(client, Math.max(stateVector.get(client) ?? 0, clock));
+          }
         }
       } catch (error) {
         loadError = error instanceof Error ? error.message : String(error);
