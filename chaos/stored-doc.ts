@@ -42,16 +42,13 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
       // finding about the document, not a reason to stop reading.
       try {
         const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : [...stored.updates];
+        // Read from the bytes before applying them: a part still waiting for a dependency is
+        // stored all the same, and a document that fails to apply still has its bytes on disk
+        // (that failure is reported as `loadError`, not as missing changes).
+        stateVector = storedClocks(parts);
         Y.transact(doc, () => {
           for (const part of parts) Y.applyUpdate(doc, part);
         });
-        // On disk is what the document holds plus any part still waiting for a dependency.
-        stateVector = Y.decodeStateVector(Y.encodeStateVector(doc));
-        for (const part of parts) {
-          for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(part))) {
-            stateVector.set(client, Math.max(stateVector.get(client) ?? 0, clock));
-          }
-        }
       } catch (error) {
         loadError = error instanceof Error ? error.message : String(error);
       }
@@ -67,4 +64,30 @@ export async function readStoredTexts(dataDir: string, docIds: readonly string[]
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Per client, how far from clock 0 the stored structs reach without a gap: the
+ * state vector of what is on disk, whether or not it integrates.
+ */
+function storedClocks(parts: readonly Uint8Array[]): Map<number, number> {
+  const ranges = new Map<number, [number, number][]>();
+  for (const part of parts) {
+    for (const struct of Y.decodeUpdate(part).structs) {
+      if (struct instanceof Y.Skip) continue;
+      const list = ranges.get(struct.id.client) ?? [];
+      list.push([struct.id.clock, struct.id.clock + struct.length]);
+      ranges.set(struct.id.client, list);
+    }
+  }
+  const clocks = new Map<number, number>();
+  for (const [client, list] of ranges) {
+    let reach = 0;
+    for (const [start, end] of list.sort((a, b) => a[0] - b[0])) {
+      if (start > reach) break;
+      reach = Math.max(reach, end);
+    }
+    if (reach > 0) clocks.set(client, reach);
+  }
+  return clocks;
 }
