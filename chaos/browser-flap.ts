@@ -32,7 +32,7 @@ import { chooseSeed, SeededRandom } from './random';
 import { findTokenFailures } from './token-ledger';
 
 /** Typing time per scale. */
-export const FLAP_DURATION_MS = { ci: 20_000, long: 60_000 } as const satisfies Record<ChaosScale, number>;
+export const FLAP_DURATION_MS = { ci: 12_000, long: 60_000 } as const satisfies Record<ChaosScale, number>;
 
 /** How long the network stays up, then down, between failures (drawn uniformly). */
 const UP_MS = { min: 1_000, max: 4_000 };

@@ -13,26 +13,32 @@ import { createMemoryStore } from './storage/memory';
 
 const DOC = testDocId('persisted');
 
-function setup(options: { writeStallMs?: number } = {}) {
+function setup(options: { writeStallMs?: number; compactAfterUpdates?: number; snapshotLoads?: boolean } = {}) {
   const store = new FaultyStore(createMemoryStore());
   const saved: number[] = [];
   const health: (string | null)[] = [];
+  let snapshotsRead = 0;
   const persister = new RoomPersister({
     docId: DOC,
     store,
     logger: createSilentLogger(),
     metrics: createRelayMetrics(() => ({ count: 0, approxBytes: 0 })),
-    compactAfterUpdates: 1_000,
+    compactAfterUpdates: options.compactAfterUpdates ?? 1_000,
     compactAfterBytes: 1 << 30,
     initialLog: { count: 0, bytes: 0, lastSeq: 0 },
     readStateVector: () => Uint8Array.of(0),
-    readSnapshot: () => ({ snapshot: Uint8Array.of(0, 0), stateVector: Uint8Array.of(0) }),
+    readSnapshot: () => {
+      snapshotsRead += 1;
+      // As Room's readSnapshot does when the document's own encoding would not load.
+      if (options.snapshotLoads === false) throw new Error("the document's snapshot would not load");
+      return { snapshot: Uint8Array.of(0, 0), stateVector: Uint8Array.of(0) };
+    },
     onCompacted: () => undefined,
     onBatchSaved: (batchId) => saved.push(batchId),
     onWriteHealth: (failure) => health.push(failure),
     writeStallMs: options.writeStallMs,
   });
-  return { store, persister, saved, health };
+  return { store, persister, saved, health, snapshotsRead: () => snapshotsRead };
 }
 
 async function storedUpdates(store: FaultyStore): Promise<number[][]> {
@@ -123,5 +129,18 @@ describe('RoomPersister', () => {
     await settled;
     expect(saved).toHaveLength(1);
     expect(persister.latestUnsavedBatchId()).toBeNull();
+  });
+
+  it('[S17] keeps the log when the snapshot would not load, and tries again only once the log has grown by another threshold', async () => {
+    const { store, persister, snapshotsRead } = setup({ compactAfterUpdates: 2, snapshotLoads: false });
+    for (const byte of [1, 2, 3]) {
+      persister.enqueue(Uint8Array.of(byte));
+      await vi.runAllTimersAsync();
+    }
+    expect(snapshotsRead()).toBe(1);
+    expect(await storedUpdates(store)).toEqual([[1], [2], [3]]);
+    persister.enqueue(Uint8Array.of(4));
+    await vi.runAllTimersAsync();
+    expect(snapshotsRead()).toBe(2);
   });
 });

@@ -55,6 +55,8 @@ export class RoomPersister {
   private retryTimer: NodeJS.Timeout | null = null;
   private failedAttempts = 0;
   private isCompacting = false;
+  /** After a failed compaction, the log length from which the next is tried. */
+  private retryCompactionAtCount = 0;
   private logCount: number;
   private logBytes: number;
   private lastSeq: number;
@@ -110,7 +112,7 @@ export class RoomPersister {
   /** Compacts now if the log is over a threshold (used after load, too). */
   maybeCompact(): void {
     const { compactAfterUpdates, compactAfterBytes } = this.options;
-    if (this.isCompacting || this.logCount === 0) return;
+    if (this.isCompacting || this.logCount === 0 || this.logCount < this.retryCompactionAtCount) return;
     if (this.logCount < compactAfterUpdates && this.logBytes < compactAfterBytes) return;
     void this.compact();
   }
@@ -222,6 +224,8 @@ export class RoomPersister {
       this.maybeCompact();
     } catch (error) {
       this.isCompacting = false;
+      // Not again at every batch: once the log has grown by another threshold.
+      this.retryCompactionAtCount = this.logCount + this.options.compactAfterUpdates;
       logger.error({ docId, err: error }, 'compaction failed; the log stays as it was');
     } finally {
       this.notifyIfSettled();

@@ -150,7 +150,9 @@ export class Room {
       readStateVector: () => this.stateVector(),
       readSnapshot: () => {
         const doc = this.integratedDoc();
-        return { snapshot: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) };
+        const snapshot = Y.encodeStateAsUpdate(doc);
+        assertLoads(snapshot);
+        return { snapshot, stateVector: Y.encodeStateVector(doc) };
       },
       onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
       onWriteHealth: (failure) => {
@@ -489,6 +491,20 @@ export class Room {
     for (const peer of this.peers) {
       if (peer !== except) peer.send(frame);
     }
+  }
+}
+
+// A snapshot replaces the log it folds, so it must load. Crafted updates (chaos fuzz)
+// can leave a document that applies them in order but whose own encoding no longer
+// loads; storing that would brick the document. Its log, which loads, stays instead.
+function assertLoads(snapshot: Uint8Array): void {
+  const check = new Y.Doc();
+  try {
+    Y.applyUpdate(check, snapshot);
+  } catch (error) {
+    throw new Error(`the document's snapshot would not load (${error instanceof Error ? error.message : String(error)}); keeping its log`, { cause: error });
+  } finally {
+    check.destroy();
   }
 }
 
