@@ -485,3 +485,22 @@ describe('properties', () => {
     );
   });
 });
+
+describe('assertValidUpdate and ids Yjs cannot encode back', () => {
+  // Found by the chaos fuzz: a client id written as an 11-byte var-uint (about 2^76).
+  const HUGE_CLIENT_UPDATE = Uint8Array.from(
+    Buffer.from('010480808080808080808080807f000601017404626f6c640474727565841a0004f385868a861a0204626f6c64046e756c6c2801016d0771552d3d74627b017be0b6d7af3228b73400', 'hex'),
+  );
+
+  it('[P5b] refuses an update whose client id is past 2^53, which Yjs applies but whose document then no longer encodes', () => {
+    const doc = createDoc();
+    Y.applyUpdate(doc, HUGE_CLIENT_UPDATE);
+    expect(() => Y.diffUpdate(Y.encodeStateAsUpdate(doc), Y.encodeStateVector(createDoc()))).toThrow();
+    expectProtocolError(() => assertValidUpdate(HUGE_CLIENT_UPDATE), 'malformed');
+  });
+
+  it('accepts ordinary updates', () => {
+    const doc = createEditedDoc();
+    expect(() => assertValidUpdate(Y.encodeStateAsUpdate(doc))).not.toThrow();
+  });
+});

@@ -88,12 +88,36 @@ export function encode(message: Message): Uint8Array {
  * received, so such bytes travel along but are never interpreted.
  */
 export function assertValidUpdate(update: Uint8Array): void {
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
-    Y.decodeUpdate(update);
+    decoded = Y.decodeUpdate(update);
   } catch (cause) {
     throw malformed('invalid Yjs update', cause);
   }
+  // Yjs writes every client id and clock back as a var-uint and reads it again as one
+  // of at most 53 bits. lib0 decodes longer var-uints into imprecise numbers, so an
+  // update can carry a client id of 2^76 that applies, after which the document's
+  // own encoding no longer decodes and every sync reply throws (chaos fuzz).
+  for (const struct of decoded.structs) {
+    assertSafeId(struct.id.client, struct.id.clock + struct.length);
+    if (struct instanceof Y.Item) {
+      for (const id of [struct.origin, struct.rightOrigin, struct.parent instanceof Y.ID ? struct.parent : null]) {
+        if (id) assertSafeId(id.client, id.clock);
+      }
+    }
+  }
+  for (const [client, deletions] of decoded.ds.clients) {
+    for (const deletion of deletions) assertSafeId(client, deletion.clock + deletion.len);
+  }
 }
+
+function assertSafeId(client: number, clock: number): void {
+  if (!Number.isSafeInteger(client) || client < 0) throw malformed(`client id ${client} is not an integer Yjs can encode`);
+  if (!Number.isSafeInteger(clock) || clock > MAX_CLOCK) throw malformed(`clock ${clock} of client ${client} is past ${MAX_CLOCK}`);
+}
+
+/** The largest clock (plus length) an update may reach; see `assertValidUpdate`. */
+const MAX_CLOCK = 2 ** 48;
 
 /** True for a valid update that carries nothing: no structs and no deletions. */
 export function isEmptyUpdate(update: Uint8Array): boolean {
