@@ -136,13 +136,16 @@ function startWriting(writers: readonly TokenWriter[], random: SeededRandom): ()
   return () => clearInterval(timer);
 }
 
-async function killAndCheckDisk(options: {
-  relay: ChaosRelay;
-  writers: readonly TokenWriter[];
-  findings: Findings;
-  tally: KillLoopTally;
-  label: string;
-}): Promise<void> {
+/** What one kill, and the restart after it, work on. */
+interface KillCycle {
+  readonly relay: ChaosRelay;
+  readonly writers: readonly TokenWriter[];
+  readonly findings: Findings;
+  readonly tally: KillLoopTally;
+  readonly label: string;
+}
+
+async function killAndCheckDisk(options: KillCycle): Promise<void> {
   const { relay, writers, findings, tally, label } = options;
   await relay.stop('SIGKILL');
   tally.kills += 1;
@@ -193,13 +196,7 @@ function checkStoredDoc(options: {
   findings.expect(known === inventory.counts.size, () => `${where}: ${inventory.counts.size - known} stored tokens were never written by this document's writers`);
 }
 
-async function restartAndConverge(options: {
-  relay: ChaosRelay;
-  writers: readonly TokenWriter[];
-  findings: Findings;
-  tally: KillLoopTally;
-  label: string;
-}): Promise<void> {
+async function restartAndConverge(options: KillCycle): Promise<void> {
   const { relay, writers, findings, tally, label } = options;
   const startedAt = performance.now();
   await relay.start();

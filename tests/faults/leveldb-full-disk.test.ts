@@ -7,16 +7,14 @@
  * reopened in between, which is what the store does.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createRelay } from '../../collab-server/server';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { testDocId } from '../helpers/documents';
 import { MESSAGE_TAGS, readNotSavedPayload } from '../../lib/protocol';
-import { Teardown, connectClient, makeTempDir, tokenIssuer, waitForSaved, waitForSync, waitUntil, isAllSaved } from '../helpers/relay';
+import { Teardown, connectClient, isAllSaved, makeTempDir, startRelay, waitForSaved, waitForSync, waitUntil } from '../helpers/relay';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
@@ -80,16 +78,7 @@ describe.runIf(canMount)('LevelDB on a disk that fills up', () => {
     const disk = await mountSmallDisk();
     const dataDir = join(disk, 'data');
     await mkdir(dataDir);
-    const secret = new Uint8Array(randomBytes(32));
-    const start = async () => {
-      const relay = await createRelay({ store: await openLevelStore({ dir: join(dataDir, 'leveldb') }), secret, host: '127.0.0.1', port: 0 });
-      return Object.assign(relay, { tokenFor: tokenIssuer(secret) });
-    };
-    const relay = await start();
-    let isClosed = false;
-    teardown.add(async () => {
-      if (!isClosed) await relay.close();
-    });
+    const relay = await startRelay(teardown, { dataDir });
     const alice = connectClient(teardown, relay, 'full', { savedAcks: true });
     const bob = connectClient(teardown, relay, 'full');
     let notSavedCount = 0;
@@ -115,11 +104,9 @@ describe.runIf(canMount)('LevelDB on a disk that fills up', () => {
     await waitForSaved(alice, 15_000);
     alice.text.insert(alice.text.length, ';after');
     await waitForSaved(alice);
-    isClosed = true;
     await relay.close();
 
-    const restarted = await start();
-    teardown.add(() => restarted.close());
+    const restarted = await startRelay(teardown, { dataDir, secret: relay.secret });
     const reader = connectClient(teardown, restarted, 'full');
     await waitForSync(reader);
     expect(reader.text.toString()).toBe(`before;${large};after`);

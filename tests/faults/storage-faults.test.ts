@@ -5,13 +5,10 @@
  * bounds what it holds unsaved, recovers by itself, and neither unloading,
  * loading nor shutdown can hang on storage.
  */
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
-import { createRelay, type CreateRelayOptions } from '../../collab-server/server';
-import { openLevelStore } from '../../collab-server/storage/leveldb';
+import type { CreateRelayOptions } from '../../collab-server/server';
 import { DENIAL_CODES, MESSAGE_TAGS, encode, readNotSavedPayload } from '../../lib/protocol';
 import { FaultyStore } from '../helpers/faulty-store';
 import {
@@ -23,7 +20,7 @@ import {
   openRawSocket,
   recordingLogger,
   socketUrl,
-  tokenIssuer,
+  startRelay,
   upgradeStatus,
   waitForSaved,
   waitForSync,
@@ -38,24 +35,15 @@ afterEach(() => teardown.run());
 /** A relay over a real LevelDB in `dataDir`, behind switchable faults. */
 async function startFaultyRelay(
   dataDir: string,
-  options: Omit<Partial<CreateRelayOptions>, 'store' | 'secret'> & { secret?: Uint8Array } = {},
+  options: Omit<Partial<CreateRelayOptions>, 'store'> = {},
 ): Promise<TestRelay & { readonly store: FaultyStore }> {
-  const store = new FaultyStore(await openLevelStore({ dir: join(dataDir, 'leveldb') }));
-  const secret = options.secret ?? new Uint8Array(randomBytes(32));
-  const relay = await createRelay({ heartbeatIntervalMs: 60_000, ...options, secret, store, host: '127.0.0.1', port: 0 });
-  const closeRelay = relay.close.bind(relay);
-  let isClosed = false;
-  const close = async (): Promise<void> => {
-    if (isClosed) return;
-    isClosed = true;
-    await closeRelay();
-  };
-  // Healed first at teardown, so nothing waits on a fault that no test will lift.
-  teardown.add(async () => {
-    store.heal();
-    await close();
-  });
-  return Object.assign(relay, { close, secret, store, tokenFor: tokenIssuer(secret) });
+  let store: FaultyStore | null = null;
+  const relay = await startRelay(teardown, { ...options, dataDir, wrapStore: (inner) => (store = new FaultyStore(inner)) });
+  const faulty = store as FaultyStore | null;
+  if (!faulty) throw new Error('startRelay did not wrap the store');
+  // Healed before the relay closes at teardown (last in, first out), so nothing waits on a fault no test will lift.
+  teardown.add(() => faulty.heal());
+  return Object.assign(relay, { store: faulty });
 }
 
 async function health(relay: { port: number }): Promise<{ status: string; reason?: string }> {
