@@ -131,7 +131,7 @@ export class RoomRegistry {
     // Compaction is skipped once writes have failed: settling is what matters.
     await Promise.race([Promise.all(rooms.map((room) => room.settleAndCompact().catch(() => undefined))), timedOut]);
     clearTimeout(timer);
-    const unwritten = rooms.filter((room) => room.hasUnsavedChanges).map((room) => room.docId);
+    const unwritten = this.unsavedDocIds();
     for (const room of rooms) room.destroy();
     this.slots.clear();
     return unwritten;
