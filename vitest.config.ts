@@ -11,6 +11,7 @@ export default defineConfig({
       'tests/security/**/*.test.ts',
       'tests/faults/**/*.test.ts',
       'tests/chaos/**/*.test.ts',
+      'tests/cluster/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

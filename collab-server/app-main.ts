@@ -18,7 +18,7 @@ import { BASE_SECURITY_HEADERS } from '../lib/security-headers';
 import { parseAppEnv } from './config';
 import { createRelayEndpoint } from './server';
 import { exitGracefullyOnSignals } from './shutdown';
-import { openRelayDataDir, parseEnvOrExit, startMetricsIfConfigured } from './startup';
+import { openRelayStorage, parseEnvOrExit, startMetricsIfConfigured } from './startup';
 
 const REPO_ROOT = findPackageRoot(fileURLToPath(new URL('.', import.meta.url)));
 const RELAY_PATH_PREFIX = '/collab';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   buildIfMissing();
 
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell' } });
-  const { dataDir, relayOptions } = await openRelayDataDir(env);
+  const { storage, relayOptions } = await openRelayStorage(env, logger);
   const relay = createRelayEndpoint({ ...relayOptions, logger, pathPrefix: RELAY_PATH_PREFIX });
 
   const app = next({ dev: false, dir: REPO_ROOT, hostname: env.HOST, port: env.PORT });
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const url = `http://${host}:${address.port}`;
   const readyLog = logger.child({}, { level: 'info' });
   if (metricsServer) readyLog.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
-  readyLog.info({ dataDir, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
+  readyLog.info({ storage, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
 
   exitGracefullyOnSignals({
     logger,

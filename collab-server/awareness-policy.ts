@@ -141,6 +141,16 @@ export class AwarenessPolicy<Peer extends AwarenessPeer> {
     return [...ids];
   }
 
+  /** Every client id some connection owns. */
+  ownedClientIds(): number[] {
+    return [...this.owners.keys()];
+  }
+
+  /** Whether a connection owns `clientId`. */
+  isOwned(clientId: number): boolean {
+    return this.owners.has(clientId);
+  }
+
   /** Client ids `peer` owns. */
   ownedCount(peer: Peer): number {
     return this.owned.get(peer)?.size ?? 0;

@@ -62,6 +62,8 @@ const ENV_SCHEMA = z.object({
     .pipe(z.array(z.string().refine(isValidCidr, 'must be IP addresses or CIDR blocks, e.g. 10.0.0.0/8,::1')))
     .default([]),
   COLLAB_LOG_REQUESTS: z.stringbool().default(false),
+  COLLAB_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  COLLAB_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   COLLAB_METRICS_PORT: integer(0, 65_535).optional(),
   COLLAB_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   COLLAB_METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -105,6 +107,18 @@ function checkedTogether<T extends RelayEnv>(parsed: T, env: Record<string, stri
     throw new ConfigError(
       `invalid configuration: COLLAB_METRICS_TOKEN="": required when COLLAB_METRICS_HOST=${JSON.stringify(parsed.COLLAB_METRICS_HOST)} ` +
         'is not a loopback address, or anyone who reaches that port reads the metrics',
+    );
+  }
+  // Cluster mode takes both engines, and one signing key that every relay shares.
+  if ((parsed.COLLAB_REDIS_URL === undefined) !== (parsed.COLLAB_DATABASE_URL === undefined)) {
+    const missing = parsed.COLLAB_REDIS_URL === undefined ? 'COLLAB_REDIS_URL' : 'COLLAB_DATABASE_URL';
+    const present = missing === 'COLLAB_REDIS_URL' ? 'COLLAB_DATABASE_URL' : 'COLLAB_REDIS_URL';
+    throw new ConfigError(`invalid configuration: ${missing}="": required when ${present} is set (cluster mode needs Redis and PostgreSQL)`);
+  }
+  if (parsed.COLLAB_REDIS_URL !== undefined && parsed.COLLAB_SECRET === undefined) {
+    throw new ConfigError(
+      'invalid configuration: COLLAB_SECRET="": required in cluster mode (COLLAB_REDIS_URL is set), with the same value on every relay, ' +
+        'or a link one relay signs fails on another; `npm run secret` prints one',
     );
   }
   if (parsed.COLLAB_RATE_BYTE_BURST < parsed.COLLAB_MAX_MESSAGE_BYTES) {

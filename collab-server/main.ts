@@ -7,18 +7,18 @@ import { pino } from 'pino';
 import { parseRelayEnv } from './config';
 import { createRelay } from './server';
 import { exitGracefullyOnSignals } from './shutdown';
-import { openRelayDataDir, parseEnvOrExit, startMetricsIfConfigured } from './startup';
+import { openRelayStorage, parseEnvOrExit, startMetricsIfConfigured } from './startup';
 
 async function main(): Promise<void> {
   const env = parseEnvOrExit(parseRelayEnv, 'inkwell relay');
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'inkwell-relay' } });
-  const { dataDir, relayOptions } = await openRelayDataDir(env);
+  const { storage, relayOptions } = await openRelayStorage(env, logger);
   const relay = await createRelay({ ...relayOptions, logger, host: env.COLLAB_HOST, port: env.COLLAB_PORT });
   const metricsServer = await startMetricsIfConfigured(env, relay.metrics, logger);
   // The ready lines are printed whatever LOG_LEVEL says: scripts and tests wait for them.
   const readyLog = logger.child({}, { level: 'info' });
   if (metricsServer) readyLog.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
-  readyLog.info({ dataDir, url: relay.url }, `listening on ${relay.url}`);
+  readyLog.info({ storage, url: relay.url }, `listening on ${relay.url}`);
 
   exitGracefullyOnSignals({
     logger,

@@ -33,12 +33,28 @@ export interface RoomAwarenessOptions {
   readonly doc: () => Y.Doc;
   /** Sends `frame` to every peer of the room but `except`. */
   readonly broadcast: (frame: Uint8Array, except: unknown) => void;
+  /**
+   * Cluster mode: the states of this relay's peers changed by `update` (admitted
+   * and role-stamped); `ownedIds` is every id they own now. Other relays apply it.
+   */
+  readonly onLocalChange?: (update: Uint8Array, ownedIds: readonly number[]) => void;
 }
+
+/** The origin of changes to the awareness that came from other relay processes. */
+const REMOTE_ORIGIN = Symbol('remote presence');
+/**
+ * A state another relay sent is kept this long even when its owner's heartbeat
+ * does not list it yet: the listing is renewed once a heartbeat, the state may
+ * have arrived just after.
+ */
+const REMOTE_LISTING_GRACE_MS = 5_000;
 
 /** The presence of one room. */
 export class RoomAwareness {
   private awareness: awarenessProtocol.Awareness | null = null;
   private readonly policy: AwarenessPolicy<RoomPeer>;
+  /** Cluster mode: ids whose states came from another relay, with that relay and when. */
+  private readonly remoteOwners = new Map<number, { readonly origin: string; readonly receivedAtMs: number }>();
 
   constructor(private readonly options: RoomAwarenessOptions) {
     this.policy = new AwarenessPolicy({ maxIdsPerConnection: options.maxIdsPerConnection });
@@ -70,7 +86,13 @@ export class RoomAwareness {
     let refused: string | null = null;
     let refusedCount = 0;
     for (const entry of entries) {
-      const judgement = policy.judge(peer, entry, awareness.meta.get(entry.clientId)?.clock, now);
+      const knownClock = awareness.meta.get(entry.clientId)?.clock;
+      // A peer of another relay owns it: an echo (no newer) is skipped, anything else is spoofing.
+      const judgement = this.remoteOwners.has(entry.clientId)
+        ? knownClock !== undefined && entry.clock <= knownClock
+          ? ({ kind: 'skip' } as const)
+          : ({ kind: 'refuse', reason: `client id ${entry.clientId} belongs to a peer of another relay` } as const)
+        : policy.judge(peer, entry, knownClock, now);
       switch (judgement.kind) {
         case 'accept':
           accepted.push(judgement);
@@ -97,7 +119,9 @@ export class RoomAwareness {
     }
     if (accepted.length === 0) return;
     if (!isExact) {
-      awarenessProtocol.applyAwarenessUpdate(awareness, encodeAwarenessUpdate(accepted), peer);
+      const admitted = encodeAwarenessUpdate(accepted);
+      awarenessProtocol.applyAwarenessUpdate(awareness, admitted, peer);
+      this.options.onLocalChange?.(admitted, policy.ownedClientIds());
       return;
     }
     // Accepted as sent (a cursor move, the most frequent message): peers get the
@@ -105,6 +129,52 @@ export class RoomAwareness {
     // rather than y-protocols decoding and parsing them again and re-encoding them.
     this.record(accepted, now);
     this.options.broadcast(frame, peer);
+    this.options.onLocalChange?.(update, policy.ownedClientIds());
+  }
+
+  /**
+   * Cluster mode: applies states another relay's peers published (`origin` is
+   * that relay) and forwards them to this relay's peers. Ids owned here are left out.
+   */
+  applyRemote(update: Uint8Array, origin: string): void {
+    const awareness = this.state();
+    const now = Date.now();
+    const entries: AwarenessEntry[] = [];
+    for (const entry of readAwarenessEntries(update)) {
+      if (this.policy.isOwned(entry.clientId)) continue;
+      const state: unknown = JSON.parse(entry.stateJson);
+      if (state === null) this.remoteOwners.delete(entry.clientId);
+      else this.remoteOwners.set(entry.clientId, { origin, receivedAtMs: now });
+      entries.push({ clientId: entry.clientId, clock: entry.clock, state });
+    }
+    if (entries.length > 0) awarenessProtocol.applyAwarenessUpdate(awareness, encodeAwarenessUpdate(entries), REMOTE_ORIGIN);
+  }
+
+  /**
+   * Cluster mode: relay `origin` is gone (`keep` null), or its peers now own
+   * only `keep`: removes its other states here, and tells this relay's peers.
+   */
+  dropRemote(origin: string, keep: ReadonlySet<number> | null): void {
+    const { awareness } = this;
+    if (!awareness) return;
+    const now = Date.now();
+    const dropped: number[] = [];
+    for (const [clientId, owner] of this.remoteOwners) {
+      if (owner.origin !== origin) continue;
+      if (keep !== null && (keep.has(clientId) || now - owner.receivedAtMs < REMOTE_LISTING_GRACE_MS)) continue;
+      this.remoteOwners.delete(clientId);
+      dropped.push(clientId);
+    }
+    const present = dropped.filter((clientId) => awareness.getStates().has(clientId));
+    if (present.length > 0) awarenessProtocol.removeAwarenessStates(awareness, present, REMOTE_ORIGIN);
+    // Forgotten with their clocks, so the same client is heard again through another relay.
+    for (const clientId of dropped) awareness.meta.delete(clientId);
+  }
+
+  /** The states of this relay's own peers as one awareness update, or null when they have none. */
+  localStates(): Uint8Array | null {
+    const ids = this.policy.ownedClientIds().filter((clientId) => this.awareness?.getStates().has(clientId));
+    return ids.length > 0 && this.awareness ? awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids) : null;
   }
 
   /**
@@ -116,7 +186,11 @@ export class RoomAwareness {
     if (!awareness) return;
     const owned = this.policy.release(peer, (clientId) => awareness.meta.get(clientId)?.clock, Date.now());
     const present = owned.filter((clientId) => awareness.getStates().has(clientId));
-    if (present.length > 0) awarenessProtocol.removeAwarenessStates(awareness, present, peer);
+    if (present.length > 0) {
+      awarenessProtocol.removeAwarenessStates(awareness, present, peer);
+      // Encoded before the clocks are forgotten: the removal must outrank the last state.
+      this.options.onLocalChange?.(awarenessProtocol.encodeAwarenessUpdate(awareness, present), this.policy.ownedClientIds());
+    }
     for (const clientId of owned) awareness.meta.delete(clientId);
   }
 

@@ -62,8 +62,9 @@ export class RoomStorage {
     const { stored } = options;
     this.storedBytes = (stored.snapshot?.byteLength ?? 0) + stored.logBytes;
     this.storedLog = { count: stored.updates.length, bytes: stored.logBytes, lastSeq: stored.lastSeq };
-    // A log left by the last session is folded now, so the next load reads one value.
-    if (stored.updates.length > 0) this.persisterInstance().maybeCompact();
+    // A log left by the last session is folded now, so the next load reads one value
+    // (a shared log is its store's to fold).
+    if (stored.updates.length > 0 && !options.store.sharedLog) this.persisterInstance().maybeCompact();
   }
 
   /** Bytes of the document as stored, counting what is queued to be. */
@@ -89,6 +90,11 @@ export class RoomStorage {
     return null;
   }
 
+  /** Cluster mode: another relay stored `byteLength` bytes of this document. */
+  noteStoredElsewhere(byteLength: number): void {
+    this.storedBytes += byteLength;
+  }
+
   /** Queues `update` to be written; returns the batch that will carry it. */
   store(update: Uint8Array): number {
     this.storedBytes += update.byteLength;
@@ -110,9 +116,15 @@ export class RoomStorage {
     return this.persister?.settle() ?? Promise.resolve();
   }
 
-  /** Like `settle`, then folds the update log into the snapshot (before an unload). */
-  settleAndCompact(): Promise<void> {
-    return this.persister?.settleAndCompact() ?? Promise.resolve();
+  /**
+   * Like `settle`, then folds the update log into the snapshot (before an
+   * unload); a shared log is folded by its store, told that the document is idle here.
+   */
+  async settleAndCompact(): Promise<void> {
+    const { sharedLog } = this.options.store;
+    if (!sharedLog) return this.persister?.settleAndCompact();
+    await this.settle();
+    sharedLog.noteIdle(this.options.docId);
   }
 
   /** Stops timers; the room is going away. */
@@ -127,8 +139,9 @@ export class RoomStorage {
       store: options.store,
       logger: options.logger,
       metrics: options.metrics,
-      compactAfterUpdates: options.limits.compactAfterUpdates,
-      compactAfterBytes: options.limits.compactAfterBytes,
+      // A shared log is folded by its store, from storage: this room's memory may lag it.
+      compactAfterUpdates: options.store.sharedLog ? Infinity : options.limits.compactAfterUpdates,
+      compactAfterBytes: options.store.sharedLog ? Infinity : options.limits.compactAfterBytes,
       writeStallMs: options.limits.writeStallMs,
       initialLog: this.storedLog,
       readStateVector: options.readStateVector,

@@ -65,7 +65,12 @@ export interface RoomOptions {
   readonly onWriteHealth?: (failure: string | null) => void;
   /** The in-memory document may be damaged: the room has closed its peers and must be reloaded from storage. */
   readonly onCorrupted?: () => void;
+  /** Cluster mode: where the room sends its own peers' presence changes, for the other relays. */
+  readonly publishPresence?: (update: Uint8Array, ownedIds: readonly number[]) => void;
 }
+
+/** Transaction origin of changes that other relay processes logged (cluster mode). */
+const REMOTE_ORIGIN = Symbol('other relay');
 
 /** Tunables every room of a relay shares. */
 export interface RoomLimits extends RoomStorageLimits {
@@ -138,6 +143,7 @@ export class Room {
       metrics: this.metrics,
       doc: () => this.docInstance(),
       broadcast: (frame, except) => this.broadcast(frame, except),
+      onLocalChange: options.publishPresence,
     });
     // Last: a log left to fold is compacted at once, from the state set up above.
     this.storage = new RoomStorage({
@@ -260,6 +266,41 @@ export class Room {
     this.awareness.leave(peer);
   }
 
+  /**
+   * Cluster mode: applies an update another relay process logged (it is stored
+   * already) and forwards it to every peer here.
+   */
+  applyRemoteUpdate(update: Uint8Array): void {
+    this.integrateRemote(update, { countsAsStored: true });
+  }
+
+  /**
+   * Cluster mode: this relay missed log entries (trimmed before it read them);
+   * `stored` is the document as storage holds it now. What the room lacks of it
+   * is applied and forwarded; nothing is lost by applying the rest again.
+   */
+  catchUp(stored: StoredDoc): void {
+    for (const update of stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates) {
+      this.integrateRemote(update, { countsAsStored: false });
+    }
+    this.noteLinksReset(stored.linksResetAt);
+  }
+
+  /** Cluster mode: presence another relay's peers published. */
+  applyRemotePresence(update: Uint8Array, origin: string): void {
+    this.awareness.applyRemote(update, origin);
+  }
+
+  /** Cluster mode: relay `origin` is gone (`keep` null), or its peers now own only `keep`. */
+  dropRemotePresence(origin: string, keep: ReadonlySet<number> | null): void {
+    this.awareness.dropRemote(origin, keep);
+  }
+
+  /** Cluster mode: the presence of this relay's peers, for a relay that just opened the document. */
+  localPresence(): Uint8Array | null {
+    return this.awareness.localStates();
+  }
+
   /** Resolves once everything queued so far is on disk. */
   settle(): Promise<void> {
     return this.storage.settle();
@@ -275,6 +316,24 @@ export class Room {
     this.storage.dispose();
     this.awareness.destroy();
     this.doc?.destroy();
+  }
+
+  private integrateRemote(update: Uint8Array, options: { countsAsStored: boolean }): void {
+    if (this.isCorrupted) return;
+    const doc = this.integratedDoc();
+    this.didLastTransactionChange = false;
+    try {
+      Y.applyUpdate(doc, update, REMOTE_ORIGIN);
+    } catch (error) {
+      this.corrupt(null, error);
+      return;
+    }
+    if (options.countsAsStored) this.storage.noteStoredElsewhere(update.byteLength);
+    if (!this.didLastTransactionChange && doc.store.pendingStructs === null && doc.store.pendingDs === null) return;
+    this.encodedState = null;
+    this.syncReplies = null;
+    this.encodedStateVector = null;
+    this.broadcast(encode({ type: 'update', update }), null);
   }
 
   private applyUpdate(peer: RoomPeer, update: Uint8Array, updateFrame: Uint8Array | null): void {
@@ -322,10 +381,11 @@ export class Room {
   // right and only this copy is wrong: the room stops, ends every other session with
   // 1012 (clients reconnect), and is reloaded from storage. Acknowledging anything from
   // the damaged copy would claim on disk what never reached it.
-  private corrupt(peer: RoomPeer, error: unknown): void {
+  // Cluster mode: an update another relay logged can break off too (`peer` null); the room reloads alike.
+  private corrupt(peer: RoomPeer | null, error: unknown): void {
     this.isCorrupted = true;
     this.metrics.changesRefused.inc();
-    this.logger.warn({ docId: this.docId, connectionId: peer.id, err: error }, 'an update broke off while being integrated; reloading the document from storage');
+    this.logger.warn({ docId: this.docId, connectionId: peer?.id ?? null, err: error }, 'an update broke off while being integrated; reloading the document from storage');
     // The sender is closed for what it sent (the error thrown to its connection).
     for (const each of this.peers) if (each !== peer) each.close(CLOSE_CODES.serviceRestart, 'document reloading');
     this.options.onCorrupted?.();

@@ -9,6 +9,7 @@ import type { DocId } from '../lib/ids';
 import type { Logger } from './logger';
 import type { RelayMetrics } from './metrics';
 import { Room, type RoomLimits } from './room';
+import type { RoomFeed, RoomFeedLink } from './room-feed';
 import type { DocStore } from './storage/doc-store';
 
 /** Options of `RoomRegistry`. */
@@ -19,6 +20,8 @@ export interface RoomRegistryOptions {
   readonly roomIdleMs: number;
   readonly roomLimits: RoomLimits;
   readonly events?: RoomRegistryEvents;
+  /** Cluster mode: changes made on other relay processes. */
+  readonly feed?: RoomFeed;
 }
 
 type RoomSlot =
@@ -44,6 +47,7 @@ export class RoomRegistry {
   private readonly slots = new Map<DocId, RoomSlot>();
   /** What is failing: `load`, or a document whose writes fail, with the reason. */
   private readonly failures = new Map<string, string>();
+  private readonly feedLinks = new Map<Room, RoomFeedLink>();
 
   constructor(private readonly options: RoomRegistryOptions) {}
 
@@ -72,7 +76,10 @@ export class RoomRegistry {
   /** Whether storage works, and if not, one reason (the first that failed). */
   health(): StorageHealth {
     const [first] = this.failures;
-    if (!first) return { state: 'ok' };
+    if (!first) {
+      const feedFailure = this.options.feed?.health() ?? null;
+      return feedFailure === null ? { state: 'ok' } : { state: 'degraded', reason: feedFailure };
+    }
     const [what, reason] = first;
     return { state: 'degraded', reason: this.failures.size === 1 ? `${what}: ${reason}` : `${what}: ${reason} (and ${this.failures.size - 1} more)` };
   }
@@ -132,7 +139,7 @@ export class RoomRegistry {
     await Promise.race([Promise.all(rooms.map((room) => room.settleAndCompact().catch(() => undefined))), timedOut]);
     clearTimeout(timer);
     const unwritten = this.unsavedDocIds();
-    for (const room of rooms) room.destroy();
+    for (const room of rooms) this.destroy(room);
     this.slots.clear();
     return unwritten;
   }
@@ -142,9 +149,13 @@ export class RoomRegistry {
     const ready = (async () => {
       const startedAt = performance.now();
       let stored;
+      let feedLink: RoomFeedLink | undefined;
       try {
+        // Subscribed before the load, so no presence change falls between the two.
+        feedLink = await this.options.feed?.open(docId);
         stored = await store.load(docId);
       } catch (error) {
+        feedLink?.close();
         this.noteFailure('load', `cannot load documents: ${error instanceof Error ? error.message : String(error)}`);
         throw error;
       }
@@ -158,7 +169,12 @@ export class RoomRegistry {
         limits,
         onWriteHealth: (failure) => this.noteFailure(`document ${docId}`, failure),
         onCorrupted: () => void this.evict(room),
+        publishPresence: feedLink ? (update, ownedIds) => feedLink.publishPresence(update, ownedIds) : undefined,
       });
+      if (feedLink) {
+        this.feedLinks.set(room, feedLink);
+        feedLink.start(room, stored.lastSeq, () => store.load(docId));
+      }
       const slot = this.slots.get(docId);
       if (slot?.state === 'loading') room.noteLinksReset(slot.linksResetAt);
       logger.debug(
@@ -193,7 +209,7 @@ export class RoomRegistry {
       return;
     }
     this.slots.delete(room.docId);
-    room.destroy();
+    this.destroy(room);
     this.noteFailure(`document ${room.docId}`, null);
     this.options.logger.debug({ docId: room.docId }, 'room unloaded');
   }
@@ -209,12 +225,18 @@ export class RoomRegistry {
     this.slots.set(room.docId, evicting);
     try {
       await room.settle().catch(() => undefined);
-      room.destroy();
+      this.destroy(room);
       this.options.logger.info({ docId: room.docId }, 'room reloads from storage');
     } finally {
       if (this.slots.get(room.docId) === evicting) this.slots.delete(room.docId);
       finish();
     }
+  }
+
+  private destroy(room: Room): void {
+    this.feedLinks.get(room)?.close();
+    this.feedLinks.delete(room);
+    room.destroy();
   }
 
   private noteFailure(what: string, failure: string | null): void {

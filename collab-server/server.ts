@@ -21,6 +21,7 @@ import { createLinksApi } from './links-api';
 import { createSilentLogger, type Logger } from './logger';
 import { createRelayMetrics, type RelayMetrics } from './metrics';
 import type { Room } from './room';
+import type { RoomFeed } from './room-feed';
 import { RoomRegistry } from './rooms';
 import type { DocStore } from './storage/doc-store';
 import { UpgradeGate, writeUpgradeRefusal, type AdmittedUpgrade, type UpgradeRefusalStatus } from './upgrade-gate';
@@ -88,6 +89,8 @@ export interface CreateRelayOptions extends Partial<RelayConfig> {
   /** Proxies (IPs or CIDRs) whose `X-Forwarded-For` names the client; empty or absent: none. */
   readonly trustedProxies?: readonly string[];
   readonly logger?: Logger;
+  /** Cluster mode: how rooms hear of changes made on the other relay processes sharing `store`. */
+  readonly feed?: RoomFeed;
 }
 
 /** A running relay. */
@@ -127,6 +130,7 @@ export function createRelayEndpoint(options: CreateRelayOptions): RelayEndpoint 
   const metrics = createRelayMetrics(() => registry.rooms?.stats() ?? { count: 0, approxBytes: 0 });
   const rooms = new RoomRegistry({
     store,
+    feed: options.feed,
     logger,
     metrics,
     roomIdleMs: config.roomIdleMs,

@@ -9,6 +9,7 @@ import { startMetricsServer, type MetricsServer } from './metrics-server';
 import { loadOrCreateSecret } from './secret';
 import type { CreateRelayOptions } from './server';
 import { openLevelStore } from './storage/leveldb';
+import { openCluster } from './cluster/cluster';
 
 const PRIVATE_DIR_MODE = 0o700;
 
@@ -23,8 +24,21 @@ export function parseEnvOrExit<T>(parse: (env: NodeJS.ProcessEnv) => T, label: s
   }
 }
 
-/** Opens the data dir (LevelDB and the signing secret) and gathers the relay options the environment sets. */
-export async function openRelayDataDir(env: RelayEnv): Promise<{ dataDir: string; relayOptions: CreateRelayOptions }> {
+/**
+ * Opens the relay's storage: LevelDB in the data dir (with the signing secret),
+ * or, in cluster mode, Redis and PostgreSQL. Gathers the relay options the environment sets.
+ */
+export async function openRelayStorage(env: RelayEnv, logger: Logger): Promise<{ storage: string; relayOptions: CreateRelayOptions }> {
+  if (env.COLLAB_REDIS_URL !== undefined && env.COLLAB_DATABASE_URL !== undefined && env.COLLAB_SECRET !== undefined) {
+    const cluster = await openCluster({
+      redisUrl: env.COLLAB_REDIS_URL,
+      databaseUrl: env.COLLAB_DATABASE_URL,
+      logger,
+      compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
+      compactAfterBytes: env.COLLAB_COMPACT_BYTES,
+    });
+    return { storage: `cluster (process ${cluster.processId})`, relayOptions: { ...commonOptions(env), store: cluster.store, feed: cluster.feed, secret: env.COLLAB_SECRET } };
+  }
   const dataDir = resolve(env.COLLAB_DATA_DIR);
   // Owner-only: the data dir holds every document and, unless COLLAB_SECRET is set, the signing secret.
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
@@ -32,15 +46,14 @@ export async function openRelayDataDir(env: RelayEnv): Promise<{ dataDir: string
   const levelDir = `${dataDir}/leveldb`;
   mkdirSync(levelDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const store = await openLevelStore({ dir: levelDir });
+  return { storage: dataDir, relayOptions: { ...commonOptions(env), store, secret } };
+}
+
+function commonOptions(env: RelayEnv) {
   return {
-    dataDir,
-    relayOptions: {
-      store,
-      secret,
-      allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
-      trustedProxies: env.COLLAB_TRUSTED_PROXIES,
-      ...relayTunablesFromEnv(env),
-    },
+    allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
+    trustedProxies: env.COLLAB_TRUSTED_PROXIES,
+    ...relayTunablesFromEnv(env),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The storage interface the relay depends on. Rooms never know which store they
- * use: LevelDB is the embedded default, `memory` serves unit tests, and a Redis
- * store can plug in later.
+ * use: LevelDB is the embedded default, `memory` serves unit tests, and cluster
+ * mode shares one Redis + PostgreSQL store between relay processes.
  */
 import type { DocId } from '../../lib/ids';
 
@@ -46,6 +46,13 @@ export interface DocStore {
   resetLinks(docId: DocId, at: number): Promise<number>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
+  /**
+   * Present on stores that several relay processes share (cluster mode). Such a
+   * store folds each log itself, from storage, since one relay's copy of a
+   * document may lag the shared log: rooms never call `compact` then, and only
+   * report that a document went idle on this relay, a good time to fold it.
+   */
+  readonly sharedLog?: { noteIdle(docId: DocId): void };
 }
 
 /** Raised by stores; the relay retries with backoff and reports it. */

@@ -24,6 +24,8 @@ export interface DocStoreHarness {
 export interface DocStoreContractOptions {
   /** Whether data outlives `close`, which enables rules S8–S10. */
   readonly isPersistent: boolean;
+  /** Whether one location takes one open store at a time (S10); false for stores relay processes share. */
+  readonly isExclusive?: boolean;
 }
 
 /** Registers the contract suite for one store implementation. */
@@ -290,7 +292,7 @@ export function registerDocStoreContract(
         expect(rebuildState(stored)).toEqual(Y.encodeStateAsUpdate(doc));
       });
 
-      it('[S10] opening a second store on the same location while one is open rejects with StorageError', async () => {
+      it.runIf(options.isExclusive ?? true)('[S10] opening a second store on the same location while one is open rejects with StorageError', async () => {
         await expect(harness.open()).rejects.toBeInstanceOf(StorageError);
         await store.close();
         const reopened = await openStore();

@@ -1,0 +1,50 @@
+/**
+ * Cluster mode in one process: relays sharing one Redis and one PostgreSQL
+ * serve the same documents. Each test names the SPEC rule it checks (C rules).
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+
+import { emptyClusterServers, lazyClusterServers } from '../helpers/cluster';
+import { clusterSecret, startClusterRelay } from '../helpers/cluster-relay';
+import { connectClient, Teardown, waitForSync, waitUntil } from '../helpers/relay';
+
+const servers = lazyClusterServers();
+afterAll(() => servers.dispose());
+
+describe('relays sharing Redis and PostgreSQL', () => {
+  const teardown = new Teardown();
+  beforeEach(async () => {
+    const { redis, postgres } = await servers.get();
+    await emptyClusterServers(redis.url, postgres.url);
+  });
+  afterEach(() => teardown.run());
+
+  // Alice on one relay, Bob on another, both synced.
+  const clientsOnTwoRelays = async (docId: string) => {
+    const secret = clusterSecret();
+    const first = await startClusterRelay(teardown, await servers.get(), { secret });
+    const second = await startClusterRelay(teardown, await servers.get(), { secret });
+    const alice = connectClient(teardown, first, docId);
+    const bob = connectClient(teardown, second, docId);
+    await Promise.all([waitForSync(alice), waitForSync(bob)]);
+    return { alice, bob };
+  };
+
+  it('[C2] clients of one document on different relays see each other’s edits', async () => {
+    const { alice, bob } = await clientsOnTwoRelays('shared-doc');
+    alice.text.insert(0, 'hello from A ');
+    bob.text.insert(0, 'hello from B ');
+    await waitUntil(() => alice.text.toString() === bob.text.toString() && alice.text.length === 26, { what: 'both relays converge' });
+    expect(Y.encodeStateVector(alice.doc)).toEqual(Y.encodeStateVector(bob.doc));
+  });
+
+  it('[C3] presence set on one relay shows on the other, and goes when its owner leaves', async () => {
+    const { alice, bob } = await clientsOnTwoRelays('presence-doc');
+    alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#2b8a3e' });
+    const aliceId = alice.doc.clientID;
+    await waitUntil(() => (bob.provider.awareness.getStates().get(aliceId) as { user?: { name?: string } } | undefined)?.user?.name === 'Alice', { what: 'Bob sees Alice' });
+    alice.provider.destroy();
+    await waitUntil(() => !bob.provider.awareness.getStates().has(aliceId), { what: 'Alice gone from Bob’s presence' });
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * A private `redis-server` for tests: its own temp dir and free port on 127.0.0.1,
+ * AOF with fsync on every write, so a SIGKILL followed by `restart()` shows what a
+ * crashed Redis really keeps. Never touches the system Redis.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { freePort, killAtExit } from './child-guard';
+
+/** How long a start may take before we give up, including an AOF reload. */
+const START_TIMEOUT_MS = 15_000;
+/** Attempts with a fresh port when the one we picked was taken between probing and binding. */
+const MAX_PORT_ATTEMPTS = 3;
+
+/** A running (or stopped, restartable) test Redis. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** Working dir holding the AOF (`appendonlydir/`). */
+  readonly dir: string;
+  /** Pid of the current process; changes on `restart()`. */
+  readonly pid: number;
+  /** SIGTERM (resuming first if paused, so the signal is acted on); resolves once the process exited. */
+  stop(): Promise<void>;
+  /** SIGKILL, like a crash; resolves once the process exited. */
+  kill(): Promise<void>;
+  /** SIGSTOP: the socket stays open but nothing answers, like a hung server. */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
+  /** Stops it if still running, then starts again on the same dir and port (reloading the AOF); resolves when ready. */
+  restart(): Promise<void>;
+  /** Stops it if running and removes the dir, unless the caller passed `dir` in. */
+  dispose(): Promise<void>;
+}
+
+/** Options for `startRedis`. */
+export interface StartRedisOptions {
+  /** Reuse this dir (kept on dispose); default a fresh temp dir that dispose removes. */
+  dir?: string;
+  /** Listen here; default a free port. */
+  port?: number;
+  /** More `redis-server` CLI args, e.g. `['--maxmemory', '10mb']`. */
+  extraArgs?: string[];
+}
+
+/** Starts `redis-server` on 127.0.0.1 with AOF (`appendfsync always`) and no RDB snapshots; resolves when it accepts connections. */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'inkwell-redis-')));
+  const extraArgs = options.extraArgs ?? [];
+  try {
+    const { child, port } = await launchOnSomePort({ dir, port: options.port, extraArgs });
+    return managedServer({ child, port, dir, ownsDir, extraArgs });
+  } catch (error) {
+    if (ownsDir) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function managedServer(options: { child: ChildProcess; port: number; dir: string; ownsDir: boolean; extraArgs: string[] }): RedisServer {
+  const { port, dir, ownsDir, extraArgs } = options;
+  let child: ChildProcess | null = options.child;
+  let isPaused = false;
+
+  const signalAndWait = async (signal: NodeJS.Signals): Promise<void> => {
+    const current = child;
+    if (!current) return;
+    // A stopped process leaves SIGTERM pending forever; SIGKILL needs no help.
+    if (isPaused && signal !== 'SIGKILL') current.kill('SIGCONT');
+    isPaused = false;
+    await signalChild(current, signal);
+    child = null;
+  };
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid() {
+      if (!child?.pid) throw new Error('redis is not running');
+      return child.pid;
+    },
+    stop: () => signalAndWait('SIGTERM'),
+    kill: () => signalAndWait('SIGKILL'),
+    pause() {
+      child?.kill('SIGSTOP');
+      isPaused = true;
+    },
+    resume() {
+      child?.kill('SIGCONT');
+      isPaused = false;
+    },
+    async restart() {
+      await signalAndWait('SIGTERM');
+      child = await launch({ dir, port, extraArgs });
+    },
+    async dispose() {
+      await signalAndWait('SIGTERM');
+      if (ownsDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches on `port`, or on a free port, retrying with another when someone else took it first. */
+async function launchOnSomePort(options: { dir: string; port: number | undefined; extraArgs: string[] }): Promise<{ child: ChildProcess; port: number }> {
+  if (options.port !== undefined) return { child: await launch({ ...options, port: options.port }), port: options.port };
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { child: await launch({ ...options, port }), port };
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= MAX_PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+}
+
+/** Spawns redis-server and resolves once it logs that it accepts connections (after any AOF load). */
+function launch(options: { dir: string; port: number; extraArgs: string[] }): Promise<ChildProcess> {
+  const args = [
+    '--port', String(options.port),
+    '--bind', '127.0.0.1',
+    '--dir', options.dir,
+    '--appendonly', 'yes',
+    '--appendfsync', 'always',
+    '--save', '',
+    '--protected-mode', 'no',
+    '--daemonize', 'no',
+    ...options.extraArgs,
+  ];
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  killAtExit(child, (pid) => process.kill(pid, 'SIGKILL'));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`redis-server not ready after ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.removeListener('exit', onEarlyExit);
+        // Keep draining the pipes so a chatty server never blocks on a full one.
+        child.stdout?.removeListener('data', onData).resume();
+        child.stderr?.removeListener('data', onData).resume();
+        resolve(child);
+      }
+    };
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      const message = `redis-server exited (${code ?? signal}) before it was ready:\n${output}`;
+      fail(/Address already in use/.test(output) ? new PortInUseError(message) : new Error(message));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', fail);
+    child.once('exit', onEarlyExit);
+  });
+}
+
+/** Sends `signal` and resolves once the process has exited (at once if it already had). */
+function signalChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  return exited;
+}
