@@ -37,6 +37,8 @@ export interface RoomStorageOptions {
   readonly readStateVector: () => Uint8Array;
   /** The document's whole state and its state vector, for compaction. */
   readonly readSnapshot: () => { snapshot: Uint8Array; stateVector: Uint8Array };
+  /** The size of the document's whole state, encoded (shared logs: what its store folds it to). */
+  readonly measureDocument: () => number;
   /** Batch `batchId` is on disk; `stateVector` is what it made durable. */
   readonly onBatchSaved: (batchId: number, stateVector: Uint8Array) => void;
   /** Writes started failing (`reason`), or succeed again (`null`). */
@@ -57,6 +59,8 @@ export class RoomStorage {
   /** `storedBytes` when the snapshot being written was read, and that snapshot's size. */
   private compactionBase: { readonly storedBytes: number; readonly snapshotBytes: number } | null = null;
   private readonly storedLog: { readonly count: number; readonly bytes: number; readonly lastSeq: number };
+  /** Shared logs: `storedBytes` when the document was last measured. */
+  private measuredAtBytes = 0;
 
   constructor(private readonly options: RoomStorageOptions) {
     const { stored } = options;
@@ -85,7 +89,7 @@ export class RoomStorage {
   /** Whether an update of `byteLength` bytes may be stored now; null if it may. */
   refusalFor(byteLength: number): StoreRefusal | null {
     const { maxDocBytes, maxUnsavedBytes } = this.options.limits;
-    if (this.storedBytes + byteLength > maxDocBytes) return 'document-too-large';
+    if (this.storedBytes + byteLength > maxDocBytes && !this.isUnderLimitMeasured(byteLength)) return 'document-too-large';
     if (this.unsavedBytes + byteLength > maxUnsavedBytes) return 'too-much-unsaved';
     return null;
   }
@@ -93,6 +97,18 @@ export class RoomStorage {
   /** Cluster mode: another relay stored `byteLength` bytes of this document. */
   noteStoredElsewhere(byteLength: number): void {
     this.storedBytes += byteLength;
+  }
+
+  // A shared log is folded by its store, out of this room's sight, so `storedBytes` only
+  // grows: near the limit the document is measured instead, at most once per
+  // compaction threshold of growth (an encode of the whole document costs).
+  private isUnderLimitMeasured(byteLength: number): boolean {
+    const { options } = this;
+    if (!options.store.sharedLog) return false;
+    const { maxDocBytes, compactAfterBytes } = options.limits;
+    if (this.storedBytes - this.measuredAtBytes < Math.min(compactAfterBytes, maxDocBytes / 8)) return false;
+    this.storedBytes = this.measuredAtBytes = options.measureDocument();
+    return this.storedBytes + byteLength <= maxDocBytes;
   }
 
   /** Queues `update` to be written; returns the batch that will carry it. */

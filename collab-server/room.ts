@@ -160,6 +160,7 @@ export class Room {
         assertLoads(snapshot);
         return { snapshot, stateVector: Y.encodeStateVector(doc) };
       },
+      measureDocument: () => Y.encodeStateAsUpdate(this.integratedDoc()).byteLength,
       onBatchSaved: (batchId, stateVector) => this.sendSavedAcks(batchId, stateVector),
       onWriteHealth: (failure) => {
         if (failure !== null) this.tellNotSaved(failure);
