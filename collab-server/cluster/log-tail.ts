@@ -79,9 +79,11 @@ export class LogTail {
     };
   }
 
+  /** Ends the loop; a read blocked on a hung Redis is cut off with its connection. */
   async close(): Promise<void> {
     this.isClosed = true;
-    this.restartRead();
+    this.wake?.();
+    this.options.blocking.disconnect();
     await this.loop;
   }
 
