@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const url = `http://${host}:${address.port}`;
   const readyLog = logger.child({}, { level: 'info' });
   if (metricsServer) readyLog.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
-  readyLog.info({ storage, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX})`);
+  readyLog.info({ storage, url }, `Inkwell ready on ${url} (relay at ${url.replace('http', 'ws')}${RELAY_PATH_PREFIX}; ${storage})`);
 
   exitGracefullyOnSignals({
     logger,

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   // The ready lines are printed whatever LOG_LEVEL says: scripts and tests wait for them.
   const readyLog = logger.child({}, { level: 'info' });
   if (metricsServer) readyLog.info({ url: metricsServer.url }, `metrics on ${metricsServer.url}`);
-  readyLog.info({ storage, url: relay.url }, `listening on ${relay.url}`);
+  readyLog.info({ storage, url: relay.url }, `listening on ${relay.url} (${storage})`);
 
   exitGracefullyOnSignals({
     logger,

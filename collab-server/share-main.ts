@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   if (!publicUrl.success) fail(`PUBLIC_URL=${JSON.stringify(process.env.PUBLIC_URL)}: must be an http(s) URL`);
 
   const dataDir = resolve(env.COLLAB_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // With COLLAB_SECRET set (always, in cluster mode) the data dir is never read: don't leave an empty one behind.
+  if (!env.COLLAB_SECRET) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = await loadOrCreateSecret({ dataDir, fromEnv: env.COLLAB_SECRET });
   // Issued now: after any earlier reset of this document's links, so it works until the next one.
   const token = signToken({ key, docId, role, issuedAt: Date.now() });

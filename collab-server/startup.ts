@@ -24,11 +24,18 @@ export function parseEnvOrExit<T>(parse: (env: NodeJS.ProcessEnv) => T, label: s
   }
 }
 
+/** The relay's storage, opened, with the options that go with it. */
+export interface OpenedStorage {
+  /** Where documents live, for the ready line: `LevelDB in <dir>`, or `cluster mode, process <id>`. */
+  readonly storage: string;
+  readonly relayOptions: CreateRelayOptions;
+}
+
 /**
  * Opens the relay's storage: LevelDB in the data dir (with the signing secret),
  * or, in cluster mode, Redis and PostgreSQL. Gathers the relay options the environment sets.
  */
-export async function openRelayStorage(env: RelayEnv, logger: Logger): Promise<{ storage: string; relayOptions: CreateRelayOptions }> {
+export async function openRelayStorage(env: RelayEnv, logger: Logger): Promise<OpenedStorage> {
   if (env.COLLAB_REDIS_URL !== undefined && env.COLLAB_DATABASE_URL !== undefined && env.COLLAB_SECRET !== undefined) {
     const cluster = await openCluster({
       redisUrl: env.COLLAB_REDIS_URL,
@@ -37,7 +44,7 @@ export async function openRelayStorage(env: RelayEnv, logger: Logger): Promise<{
       compactAfterUpdates: env.COLLAB_COMPACT_UPDATES,
       compactAfterBytes: env.COLLAB_COMPACT_BYTES,
     });
-    return { storage: `cluster (process ${cluster.processId})`, relayOptions: { ...commonOptions(env), store: cluster.store, feed: cluster.feed, secret: env.COLLAB_SECRET } };
+    return { storage: `cluster mode, process ${cluster.processId}`, relayOptions: { ...commonOptions(env), store: cluster.store, feed: cluster.feed, secret: env.COLLAB_SECRET } };
   }
   const dataDir = resolve(env.COLLAB_DATA_DIR);
   // Owner-only: the data dir holds every document and, unless COLLAB_SECRET is set, the signing secret.
@@ -46,7 +53,7 @@ export async function openRelayStorage(env: RelayEnv, logger: Logger): Promise<{
   const levelDir = `${dataDir}/leveldb`;
   mkdirSync(levelDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const store = await openLevelStore({ dir: levelDir });
-  return { storage: dataDir, relayOptions: { ...commonOptions(env), store, secret } };
+  return { storage: `LevelDB in ${dataDir}`, relayOptions: { ...commonOptions(env), store, secret } };
 }
 
 function commonOptions(env: RelayEnv) {

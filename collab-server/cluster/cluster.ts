@@ -159,8 +159,9 @@ export class ClusterDocStore implements DocStore {
   }
 
   async close(): Promise<void> {
-    await this.parts.base.close();
+    // Compactions first, while the store still serves them: rooms unloading at shutdown have just started theirs.
     await this.parts.compactor.close();
+    await this.parts.base.close();
     await this.parts.closeConnections();
   }
 }

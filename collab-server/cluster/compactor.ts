@@ -64,6 +64,7 @@ export class Compactor {
   private readonly failedAttempts = new Map<DocId, number>();
   private readonly retryTimers = new Map<DocId, NodeJS.Timeout>();
   private failure: string | null = null;
+  private isClosed = false;
 
   constructor(private readonly options: CompactorOptions) {
     options.redis.defineCommand('inkwellRenewLease', { numberOfKeys: 1, lua: RENEW_SCRIPT });
@@ -97,8 +98,9 @@ export class Compactor {
     this.coveredSeq.delete(docId);
   }
 
-  /** Waits for the compactions running in this process, and stops retrying failed ones. */
+  /** Waits for the compactions running in this process, and starts and retries none after. */
   async close(): Promise<void> {
+    this.isClosed = true;
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     await Promise.allSettled([...this.running.values()]);
@@ -148,7 +150,7 @@ export class Compactor {
   }
 
   private start(docId: DocId): void {
-    if (this.running.has(docId) || this.retryTimers.has(docId)) return;
+    if (this.isClosed || this.running.has(docId) || this.retryTimers.has(docId)) return;
     this.appendedBytes.set(docId, 0);
     void this.compactNow(docId).catch(() => undefined);
   }
@@ -172,6 +174,8 @@ export class Compactor {
         logger.info({ docId, ...outcome, durationMs: Math.round(performance.now() - startedAt) }, 'compacted document log');
       }
     } catch (error) {
+      // Closing: the connections are about to go, so a retry timer would only fail again, forever.
+      if (this.isClosed) throw error;
       const attempts = (this.failedAttempts.get(docId) ?? 0) + 1;
       this.failedAttempts.set(docId, attempts);
       const retryInMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));

@@ -24,13 +24,19 @@ const CONNECTION_OPTIONS = {
 /** Opens a connection to `url` and waits until it is ready; rejects when Redis cannot be reached. */
 export async function connectRedis(url: string, options: { name: string; logger: Logger }): Promise<Redis> {
   const redis = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: options.name });
+  // ioredis rejects `connect()` with a bare "Connection is closed."; the socket's own error says why (ECONNREFUSED, ENOTFOUND…).
+  let socketError: Error | null = null;
   // Without a listener ioredis logs every failed reconnect to stderr; health is reported elsewhere.
-  redis.on('error', (error: Error) => options.logger.debug({ err: error, connection: options.name }, 'redis connection error'));
+  redis.on('error', (error: Error) => {
+    socketError = error;
+    options.logger.debug({ err: error, connection: options.name }, 'redis connection error');
+  });
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const reason = socketError ?? error;
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${reason instanceof Error ? reason.message : String(reason)}`, { cause: reason });
   }
   return redis;
 }
