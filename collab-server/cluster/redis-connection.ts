@@ -60,16 +60,20 @@ export async function duplicateRedis(redis: Redis, options: { name: string; logg
 export async function durabilityProblem(redis: Redis): Promise<string | null> {
   let settings: Record<string, string>;
   try {
-    const reply = (await redis.config('GET', 'append*')) as string[];
-    settings = Object.fromEntries(pairs(reply));
+    const replies = await Promise.all(['appendonly', 'appendfsync', 'maxmemory', 'maxmemory-policy'].map((name) => redis.config('GET', name) as Promise<string[]>));
+    settings = Object.fromEntries(replies.flatMap((reply) => [...pairs(reply)]));
   } catch (error) {
-    return `cannot read the Redis settings appendonly and appendfsync (CONFIG GET: ${error instanceof Error ? error.message : String(error)})`;
+    return `cannot read the Redis settings appendonly, appendfsync and maxmemory-policy (CONFIG GET: ${error instanceof Error ? error.message : String(error)})`;
   }
   if (settings.appendonly !== 'yes') {
     return `Redis runs with appendonly ${settings.appendonly ?? '(unknown)'}; cluster mode needs appendonly yes and appendfsync always, so that an acknowledged update is on disk`;
   }
   if (settings.appendfsync !== 'always') {
     return `Redis runs with appendfsync ${settings.appendfsync ?? '(unknown)'}; cluster mode needs appendfsync always, so that an acknowledged update is on disk`;
+  }
+  // A memory limit with eviction would let Redis drop logged updates that were acknowledged.
+  if (settings.maxmemory !== '0' && settings['maxmemory-policy'] !== 'noeviction') {
+    return `Redis runs with maxmemory ${settings.maxmemory ?? '(unknown)'} and maxmemory-policy ${settings['maxmemory-policy'] ?? '(unknown)'}; cluster mode needs maxmemory-policy noeviction (or no maxmemory), or Redis may evict acknowledged updates`;
   }
   return null;
 }
