@@ -6,17 +6,14 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { emptyClusterServers, lazyClusterServers } from '../helpers/cluster';
+import { lazyClusterServers } from '../helpers/cluster';
 import { spawnClusterRelay } from '../helpers/cluster-process';
 import { Teardown, connectClient, waitForSync, waitUntil, type TestClient } from '../helpers/relay';
 
 const servers = lazyClusterServers();
 afterAll(() => servers.dispose());
 const teardown = new Teardown();
-beforeEach(async () => {
-  const { redis, postgres } = await servers.get();
-  await emptyClusterServers(redis.url, postgres.url);
-});
+beforeEach(() => servers.empty());
 afterEach(() => teardown.run());
 
 /** Sets `client`'s presence as the app does (the relay refuses a user without a colour). */
