@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { clusterKeys } from '../../collab-server/cluster/keys';
 import { lazyClusterServers, type ClusterServers } from '../helpers/cluster';
-import { clientContent, docIdOf, loadStoredContent, openTestCluster, spawnClusterRelay } from '../helpers/cluster-process';
+import { clientContent, docIdOf, loadStoredContent, openTestCluster, spawnClusterRelay, storedLayout } from '../helpers/cluster-process';
 import { Teardown, connectClient, waitForSaved, waitForSync, type TestClient } from '../helpers/relay';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,26 +47,6 @@ async function contentInNewRelay(docId: string): Promise<ReturnType<typeof clien
   return clientContent(reader);
 }
 
-/** How `docId` is stored: the update number its snapshot covers, the entries in its log, the log's counter. */
-async function storedLayout(docId: string): Promise<{ snapshotThroughSeq: number; logLength: number; counter: number }> {
-  const { redis: redisServer, postgres } = await servers.get();
-  const redis = new Redis(redisServer.url);
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ snapshot_through_seq: string }>('SELECT snapshot_through_seq FROM inkwell_documents WHERE doc_id = $1', [docId]);
-    const key = docIdOf(docId);
-    return {
-      snapshotThroughSeq: Number(rows[0]?.snapshot_through_seq ?? 0),
-      logLength: await redis.xlen(clusterKeys.log(key)),
-      counter: Number((await redis.get(clusterKeys.seq(key))) ?? 0),
-    };
-  } finally {
-    redis.disconnect();
-    await client.end();
-  }
-}
-
 /** Runs `compact-until-killed.ts` on `docId`; resolves with how the process ended. */
 function compactUntilKilled(servers: ClusterServers, docId: string): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/compact-until-killed.ts', servers.redis.url, servers.postgres.url, docId], {
@@ -86,7 +65,7 @@ describe('[C4] compaction crashes and races', () => {
     const crashed = await compactUntilKilled(await servers.get(), docId);
     expect(crashed, crashed.stderr).toMatchObject({ signal: 'SIGKILL' });
     // The snapshot covers the whole log, and the log is all still there.
-    const afterCrash = await storedLayout(docId);
+    const afterCrash = await storedLayout(await servers.get(), docId);
     expect(afterCrash.snapshotThroughSeq).toBe(afterCrash.counter);
     expect(afterCrash.logLength).toBe(afterCrash.counter);
 
@@ -100,7 +79,7 @@ describe('[C4] compaction crashes and races', () => {
     typeEdits(writer, 'after', 10);
     await waitForSaved(writer);
     expect(await cluster.store.compactor.compactNow(docIdOf(docId))).toMatchObject({ kind: 'compacted', foldedUpdates: 10 });
-    const afterNext = await storedLayout(docId);
+    const afterNext = await storedLayout(await servers.get(), docId);
     expect(afterNext).toEqual({ snapshotThroughSeq: afterNext.counter, logLength: 0, counter: afterCrash.counter + 10 });
     expect(await loadStoredContent(cluster, docId)).toEqual(clientContent(writer));
     expect(await contentInNewRelay(docId)).toEqual(clientContent(writer));
@@ -123,7 +102,7 @@ describe('[C4] compaction crashes and races', () => {
     await waitForSaved(writer);
 
     // Every update after the stored snapshot is still in the log.
-    const layout = await storedLayout(docId);
+    const layout = await storedLayout(await servers.get(), docId);
     expect(layout.snapshotThroughSeq).toBeGreaterThan(0);
     expect(layout.logLength).toBeGreaterThanOrEqual(layout.counter - layout.snapshotThroughSeq);
     expect(await loadStoredContent(first, docId)).toEqual(clientContent(writer));

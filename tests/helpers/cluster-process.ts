@@ -3,9 +3,12 @@
  * as `npm run relay` starts it) over test Redis and PostgreSQL servers, and a
  * fresh read of a document from that storage, as a relay opening it would load it.
  */
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import * as Y from 'yjs';
 
 import { openCluster, type Cluster } from '../../collab-server/cluster/cluster';
+import { clusterKeys } from '../../collab-server/cluster/keys';
 import { createSilentLogger } from '../../collab-server/logger';
 import { parseDocId, type DocId } from '../../lib/ids';
 import type { Teardown, TestClient } from './relay';
@@ -68,6 +71,25 @@ export async function loadStoredContent(cluster: Cluster, docId: string): Promis
     return { text: doc.getText('t').toString(), stateVector: Y.decodeStateVector(Y.encodeStateVector(doc)) };
   } finally {
     doc.destroy();
+  }
+}
+
+/** How `docId` is stored: the update number its snapshot covers, the entries in its log, the log's counter. */
+export async function storedLayout(servers: ClusterUrls, docId: string): Promise<{ snapshotThroughSeq: number; logLength: number; counter: number }> {
+  const redis = new Redis(servers.redis.url);
+  const client = new pg.Client({ connectionString: servers.postgres.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ snapshot_through_seq: string }>('SELECT snapshot_through_seq FROM inkwell_documents WHERE doc_id = $1', [docId]);
+    const key = docIdOf(docId);
+    return {
+      snapshotThroughSeq: Number(rows[0]?.snapshot_through_seq ?? 0),
+      logLength: await redis.xlen(clusterKeys.log(key)),
+      counter: Number((await redis.get(clusterKeys.seq(key))) ?? 0),
+    };
+  } finally {
+    redis.disconnect();
+    await client.end();
   }
 }
 
