@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { lazyClusterServers } from '../helpers/cluster';
 import { clientContent, isRunning, loadStoredContent, openTestCluster, spawnClusterRelay, storedLayout } from '../helpers/cluster-process';
 import { Teardown, connectClient, relayHealth, socketUrl, upgradeStatus, waitForSaved, waitForSync, waitUntil } from '../helpers/relay';
+import type { RelayProcess } from '../helpers/relay-process';
 
 // This file stops its PostgreSQL.
 const servers = lazyClusterServers();
@@ -24,7 +25,7 @@ describe('[C6] PostgreSQL unreachable', () => {
   it('[C6][C4] open documents are edited and acknowledged, compaction waits, unopened ones get 503, /healthz is degraded; all recovers when it is back', async () => {
     const cluster = await servers.get();
     const relays = await Promise.all([0, 1].map(() => spawnClusterRelay(teardown, cluster, { COLLAB_COMPACT_UPDATES: String(COMPACT_UPDATES) })));
-    const [first, second] = relays as [(typeof relays)[0], (typeof relays)[0]];
+    const [first, second] = relays as [RelayProcess, RelayProcess];
     const docId = 'postgres-down';
     const alice = connectClient(teardown, first, docId, { savedAcks: true });
     const bob = connectClient(teardown, second, docId, { savedAcks: true });

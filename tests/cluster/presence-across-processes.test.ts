@@ -29,10 +29,9 @@ function nameSeenBy(observer: TestClient, subject: TestClient): string | undefin
 
 describe('[C3] presence across relay processes', () => {
   it('[C3] a state set on one process shows on another, follows its changes, reaches a relay that opens the document later, and goes when cleared', async () => {
-    const relays = await Promise.all([0, 1, 2].map(async () => spawnClusterRelay(teardown, await servers.get())));
-    const [first, second, third] = relays as [typeof relays[0], typeof relays[0], typeof relays[0]];
-    const alice = connectClient(teardown, first, 'presence-processes');
-    const bob = connectClient(teardown, second, 'presence-processes');
+    const [first, second, third] = await Promise.all([0, 1, 2].map(async () => spawnClusterRelay(teardown, await servers.get())));
+    const alice = connectClient(teardown, first!, 'presence-processes');
+    const bob = connectClient(teardown, second!, 'presence-processes');
     await Promise.all([waitForSync(alice), waitForSync(bob)]);
 
     showAs(alice, 'Alice');
@@ -41,7 +40,7 @@ describe('[C3] presence across relay processes', () => {
     await waitUntil(() => nameSeenBy(bob, alice) === 'Alice (away)', { what: 'Bob sees Alice’s change' });
 
     // The third process has not opened the document: it asks the others for their states as it does.
-    const carol = connectClient(teardown, third, 'presence-processes');
+    const carol = connectClient(teardown, third!, 'presence-processes');
     await waitForSync(carol);
     await waitUntil(() => nameSeenBy(carol, alice) === 'Alice (away)', { what: 'Carol, on a relay that opened the document later, sees Alice' });
 
