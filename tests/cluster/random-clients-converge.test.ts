@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { lazyClusterServers } from '../helpers/cluster';
-import { clientContent, loadStoredContent, openTestCluster, spawnClusterRelay } from '../helpers/cluster-process';
+import { clientContent, haveConverged, loadStoredContent, openTestCluster, spawnClusterRelay } from '../helpers/cluster-process';
 import { Teardown, connectClient, waitForSaved, waitForSync, waitUntil, type TestClient } from '../helpers/relay';
 import type { RelayProcess } from '../helpers/relay-process';
 
@@ -92,11 +92,8 @@ describe('[C2] random clients on random relay processes', () => {
           }
           join(plans.slice(1).filter((plan) => plan.joinsAfter >= Math.max(1, edits.length)));
           await Promise.all(clients.map((client) => waitForSaved(client, 10_000)));
-          const contents = () => clients.map(clientContent);
-          await waitUntil(() => contents().every((content) => content.text === contents()[0]!.text), { timeoutMs: 10_000, what: `${docId} converged` });
-          const [first, ...others] = contents();
-          for (const other of others) expect(other).toEqual(first);
-          expect(await loadStoredContent(reader, docId)).toEqual(first);
+          await waitUntil(() => haveConverged(clients), { timeoutMs: 10_000, what: `${docId} converged` });
+          expect(await loadStoredContent(reader, docId)).toEqual(clientContent(clients[0]!));
         } finally {
           await teardown.run();
         }

@@ -98,6 +98,12 @@ export function clientContent(client: TestClient): StoredContent {
   return { text: client.text.toString(), stateVector: Y.decodeStateVector(Y.encodeStateVector(client.doc)) };
 }
 
+/** True when every client holds the same text and state vector (everything reached everyone). */
+export function haveConverged(clients: readonly TestClient[]): boolean {
+  const [first, ...others] = clients.map((client) => ({ text: client.text.toString(), stateVector: Y.encodeStateVector(client.doc) }));
+  return others.every((other) => other.text === first!.text && Buffer.from(other.stateVector).equals(first!.stateVector));
+}
+
 /** The `DocId` of a test's literal id. */
 export function docIdOf(docId: string): DocId {
   const parsed = parseDocId(docId);
