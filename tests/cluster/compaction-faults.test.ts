@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { clusterKeys } from '../../collab-server/cluster/keys';
 import { lazyClusterServers, type ClusterServers } from '../helpers/cluster';
-import { clientContent, docIdOf, loadStoredContent, openTestCluster, spawnClusterRelay, storedLayout } from '../helpers/cluster-process';
+import { clientContent, docIdOf, loadStoredContent, openTestCluster, spawnClusterRelay, storedLayout, type StoredContent } from '../helpers/cluster-process';
 import { Teardown, connectClient, waitForSaved, waitForSync, type TestClient } from '../helpers/relay';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,7 +40,7 @@ async function documentWithLog(docId: string, count: number): Promise<TestClient
 }
 
 /** What a relay opening `docId` now shows a new client, on a relay process that never had it open. */
-async function contentInNewRelay(docId: string): Promise<ReturnType<typeof clientContent>> {
+async function contentInNewRelay(docId: string): Promise<StoredContent> {
   const relay = await spawnClusterRelay(teardown, await servers.get());
   const reader = connectClient(teardown, relay, docId);
   await waitForSync(reader);
