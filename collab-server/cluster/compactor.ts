@@ -161,7 +161,13 @@ export class Compactor {
     let outcome: CompactionOutcome;
     try {
       const taken = await redis.set(lease, processId, 'PX', LEASE_MS, 'NX');
-      if (taken === null) return { kind: 'busy' };
+      if (taken === null) {
+        // Another process compacts it. After a failure here, try again later: the failure
+        // (and /healthz) clears only once this process sees compaction work, and nothing
+        // else would retry it.
+        if (this.failedAttempts.has(docId)) this.retryLater(docId);
+        return { kind: 'busy' };
+      }
       const renewal = setInterval(() => void redis.inkwellRenewLease(lease, processId, String(LEASE_MS)).catch(() => undefined), RENEW_EVERY_MS);
       const startedAt = performance.now();
       try {
@@ -178,19 +184,26 @@ export class Compactor {
       if (this.isClosed) throw error;
       const attempts = (this.failedAttempts.get(docId) ?? 0) + 1;
       this.failedAttempts.set(docId, attempts);
-      const retryInMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+      const retryInMs = this.retryLater(docId);
       logger.error({ docId, err: error, attempts, retryInMs }, 'compaction failed; the log stays as it was');
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(docId);
-        this.start(docId);
-      }, retryInMs);
-      this.retryTimers.set(docId, timer);
       this.setFailure(`compaction is failing: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
     }
     this.failedAttempts.delete(docId);
     if (this.failedAttempts.size === 0) this.setFailure(null);
     return outcome;
+  }
+
+  // Backoff by the failures in a row so far; returns the delay.
+  private retryLater(docId: DocId): number {
+    const attempts = this.failedAttempts.get(docId) ?? 1;
+    const retryInMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(docId);
+      this.start(docId);
+    }, retryInMs);
+    this.retryTimers.set(docId, timer);
+    return retryInMs;
   }
 
   private setFailure(failure: string | null): void {

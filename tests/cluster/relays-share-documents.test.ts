@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
-import { emptyClusterServers, lazyClusterServers } from '../helpers/cluster';
+import { lazyClusterServers } from '../helpers/cluster';
 import { clusterSecret, startClusterRelay } from '../helpers/cluster-relay';
 import { connectClient, Teardown, waitForSync, waitUntil } from '../helpers/relay';
 
@@ -14,10 +14,7 @@ afterAll(() => servers.dispose());
 
 describe('relays sharing Redis and PostgreSQL', () => {
   const teardown = new Teardown();
-  beforeEach(async () => {
-    const { redis, postgres } = await servers.get();
-    await emptyClusterServers(redis.url, postgres.url);
-  });
+  beforeEach(() => servers.empty());
   afterEach(() => teardown.run());
 
   // Alice on one relay, Bob on another, both synced.

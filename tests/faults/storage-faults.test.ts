@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 
 import type { CreateRelayOptions } from '../../collab-server/server';
-import { DENIAL_CODES, MESSAGE_TAGS, encode, readNotSavedPayload } from '../../lib/protocol';
+import { DENIAL_CODES, encode } from '../../lib/protocol';
 import { FaultyStore } from '../helpers/faulty-store';
 import {
   Teardown,
@@ -25,7 +25,7 @@ import {
   waitForSaved,
   waitForSync,
   waitUntil,
-  type TestClient,
+  watchNotSaved,
   type TestRelay,
 } from '../helpers/relay';
 
@@ -54,15 +54,6 @@ async function health(relay: { port: number }): Promise<{ status: string; reason
 
 async function degradedGauge(relay: TestRelay): Promise<number> {
   return (await relay.metrics.storageDegraded.get()).values[0]?.value ?? 0;
-}
-
-/** Records `not-saved` messages (an Inkwell client's second extra handler). */
-function watchNotSaved(client: TestClient): { readonly reasons: string[] } {
-  const seen = { reasons: [] as string[] };
-  client.provider.messageHandlers[MESSAGE_TAGS.notSaved] = (_encoder, decoder) => {
-    seen.reasons.push(readNotSavedPayload(decoder).reason);
-  };
-  return seen;
 }
 
 /** What a fresh client, on a fresh relay over the same data dir, reads of `docId`. */

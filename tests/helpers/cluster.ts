@@ -15,11 +15,16 @@ export interface ClusterServers {
   readonly postgres: PostgresServer;
 }
 
-/** Starts both servers on first `get`; `dispose` stops whatever started. */
-export function lazyClusterServers(): { get(): Promise<ClusterServers>; dispose(): Promise<void> } {
+/** Starts both servers on first `get`; `empty` clears them between tests; `dispose` stops whatever started. */
+export function lazyClusterServers(): { get(): Promise<ClusterServers>; empty(): Promise<void>; dispose(): Promise<void> } {
   let started: Promise<ClusterServers> | null = null;
+  const get = (): Promise<ClusterServers> => (started ??= Promise.all([startRedis(), startPostgres()]).then(([redis, postgres]) => ({ redis, postgres })));
   return {
-    get: () => (started ??= Promise.all([startRedis(), startPostgres()]).then(([redis, postgres]) => ({ redis, postgres }))),
+    get,
+    async empty() {
+      const { redis, postgres } = await get();
+      await emptyClusterServers(redis.url, postgres.url);
+    },
     async dispose() {
       if (!started) return;
       const { redis, postgres } = await started;

@@ -16,7 +16,7 @@ import { createRelay, type CreateRelayOptions, type Relay } from '../../collab-s
 import type { DocStore } from '../../collab-server/storage/doc-store';
 import { openLevelStore } from '../../collab-server/storage/leveldb';
 import { parseDocId } from '../../lib/ids';
-import { MESSAGE_TAGS, decode, readSavedPayload, type Message } from '../../lib/protocol';
+import { MESSAGE_TAGS, decode, readNotSavedPayload, readSavedPayload, type Message } from '../../lib/protocol';
 import type { Role } from '../../lib/tokens';
 import { signToken } from '../../lib/tokens.server';
 
@@ -157,11 +157,22 @@ export function connectClient(
 /** True when the relay reported on disk every change `client` made. */
 export function isAllSaved(client: TestClient): boolean {
   const saved = client.saved.stateVector;
-  if (!saved) return false;
-  for (const [clientId, clock] of client.saved.localStateVector) {
-    if ((saved.get(clientId) ?? 0) < clock) return false;
-  }
+  return saved !== null && covers(saved, client.saved.localStateVector);
+}
+
+/** True when state vector `outer` holds everything `inner` does. */
+export function covers(outer: ReadonlyMap<number, number>, inner: ReadonlyMap<number, number>): boolean {
+  for (const [clientId, clock] of inner) if ((outer.get(clientId) ?? 0) < clock) return false;
   return true;
+}
+
+/** Records the `not-saved` messages `client` receives (an Inkwell client's second extra handler). */
+export function watchNotSaved(client: TestClient): { readonly reasons: string[] } {
+  const seen = { reasons: [] as string[] };
+  client.provider.messageHandlers[MESSAGE_TAGS.notSaved] = (_encoder, decoder) => {
+    seen.reasons.push(readNotSavedPayload(decoder).reason);
+  };
+  return seen;
 }
 
 /** Waits until the relay has acknowledged everything `client` has as saved. */
@@ -226,10 +237,10 @@ export async function loadedRooms(relay: Pick<Relay, 'metrics'>): Promise<number
   return (await relay.metrics.rooms.get()).values[0]?.value ?? 0;
 }
 
-/** The relay's /healthz answer. */
-export async function relayHealth(relay: { port: number }): Promise<{ status: string }> {
+/** The relay's /healthz answer (`reason` while degraded). */
+export async function relayHealth(relay: { port: number }): Promise<{ status: string; reason?: string }> {
   const response = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
-  return (await response.json()) as { status: string };
+  return (await response.json()) as { status: string; reason?: string };
 }
 
 /** A raw WebSocket that records decoded messages and its close event. */
