@@ -194,10 +194,11 @@ export class Compactor {
     return outcome;
   }
 
-  // Backoff by the failures in a row so far; returns the delay.
+  // Backoff by the failures in a row so far; returns the delay. Once closed, nothing is retried.
   private retryLater(docId: DocId): number {
     const attempts = this.failedAttempts.get(docId) ?? 1;
     const retryInMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempts - 1));
+    if (this.isClosed) return retryInMs;
     const timer = setTimeout(() => {
       this.retryTimers.delete(docId);
       this.start(docId);

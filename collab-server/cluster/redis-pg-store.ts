@@ -49,6 +49,8 @@ local floor = tonumber(ARGV[1])
 if current < floor then redis.call('SET', KEYS[1], ARGV[1]) return floor end
 return current`;
 
+const UNCHECKED_AFTER_RECONNECT = 'the connection to Redis was lost; its durability settings are read again once it is back';
+
 /** One entry of a document's log, as read back. */
 export interface LogEntry {
   readonly position: LogPosition;
@@ -86,7 +88,9 @@ export class RedisPgStore implements DocStore {
     options.redis.defineCommand('inkwellAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
     options.redis.defineCommand('inkwellAppendReset', { numberOfKeys: 2, lua: APPEND_RESET_SCRIPT });
     options.redis.defineCommand('inkwellRaiseSeq', { numberOfKeys: 1, lua: RAISE_SEQ_SCRIPT });
-    // A Redis restarted with other settings must not be trusted with acknowledgements.
+    // A Redis restarted with other settings must not be trusted with acknowledgements:
+    // from the moment the connection drops until its settings are read again, nothing is appended.
+    options.redis.on('close', () => (this.redisProblem ??= UNCHECKED_AFTER_RECONNECT));
     options.redis.on('ready', () => void this.checkDurability());
   }
 

@@ -22,6 +22,7 @@ describe('[C1] a Redis that could lose acknowledged appends', () => {
   it.each([
     ['appendfsync', ['--appendfsync', 'everysec']],
     ['appendonly', ['--appendonly', 'no']],
+    ['maxmemory-policy', ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']],
   ])('[C1] is refused at start, naming %s', async (setting, extraArgs) => {
     const redis = await startRedis({ extraArgs });
     teardown.add(() => redis.dispose());
