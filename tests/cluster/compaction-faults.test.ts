@@ -1,5 +1,5 @@
 /**
- * Compaction crashing or racing itself. Rule (SPEC C4): a compaction stores
+ * Compaction crashing or racing itself. Rule (SPEC M4): a compaction stores
  * the snapshot, with the update number it covers, before it trims the log, so
  * a crash between any two steps loses nothing and duplicates nothing, and two
  * compactions at once store one snapshot; the document loads exactly as its
@@ -58,8 +58,8 @@ function compactUntilKilled(servers: ClusterServers, docId: string): Promise<{ s
   return new Promise((resolve) => child.on('exit', (_code, signal) => resolve({ signal, stderr })));
 }
 
-describe('[C4] compaction crashes and races', () => {
-  it('[C4] a compaction killed between storing the snapshot and trimming the log loses nothing, and the next one completes and trims', async () => {
+describe('[M4] compaction crashes and races', () => {
+  it('[M4] a compaction killed between storing the snapshot and trimming the log loses nothing, and the next one completes and trims', async () => {
     const docId = 'compaction-killed';
     const writer = await documentWithLog(docId, 30);
     const crashed = await compactUntilKilled(await servers.get(), docId);
@@ -85,7 +85,7 @@ describe('[C4] compaction crashes and races', () => {
     expect(await contentInNewRelay(docId)).toEqual(clientContent(writer));
   });
 
-  it('[C4] two compactions at once, while edits keep coming, leave a document that loads exactly', async () => {
+  it('[M4] two compactions at once, while edits keep coming, leave a document that loads exactly', async () => {
     const docId = 'compaction-raced';
     const writer = await documentWithLog(docId, 30);
     const [first, second] = [await openTestCluster(teardown, await servers.get()), await openTestCluster(teardown, await servers.get())];

@@ -1,5 +1,5 @@
 /**
- * Link resets in cluster mode. Rule (SPEC C5, with P10b and L2): a reset
+ * Link resets in cluster mode. Rule (SPEC M5, with P10b and L2): a reset
  * posted to one relay process is stored, then logged for the document, so
  * every other relay with the document open ends the sessions it voids with
  * the link-reset close code, and keeps the others.
@@ -21,8 +21,8 @@ function nextCloseCode(client: TestClient): Promise<number> {
   return new Promise((resolve) => client.provider.once('connection-close', (event) => resolve(event?.code ?? -1)));
 }
 
-describe('[C5] link resets across relay processes', () => {
-  it('[C5] a reset posted to one relay ends, on another, the sessions opened with a link it voids, and only those', async () => {
+describe('[M5] link resets across relay processes', () => {
+  it('[M5] a reset posted to one relay ends, on another, the sessions opened with a link it voids, and only those', async () => {
     const [first, second] = await Promise.all([0, 1].map(async () => spawnClusterRelay(teardown, await servers.get())));
     const docId = 'reset-across';
     // Opened on the second relay with a link issued before the reset.

@@ -1,5 +1,5 @@
 /**
- * C2: the log tail hands a follower every update after its position, in order,
+ * M2: the log tail hands a follower every update after its position, in order,
  * and when entries it never read were trimmed, has it reload rather than skip
  * them: both when the trim leaves later entries (a jump in the numbers) and
  * when it leaves none (the counter is past the position).
@@ -65,7 +65,7 @@ describe('log tail', () => {
     return follower;
   }
 
-  it('[C2] delivers every update after the position, in log order', async () => {
+  it('[M2] delivers every update after the position, in log order', async () => {
     await writer.appendUpdates(DOC, updates(3));
     const follower = recordingFollower(() => 0);
     tail.follow(DOC, 1, follower);
@@ -76,7 +76,7 @@ describe('log tail', () => {
     expect(follower.gaps).toBe(0);
   });
 
-  it('[C2] reloads when updates after its position were trimmed before it read them', async () => {
+  it('[M2] reloads when updates after its position were trimmed before it read them', async () => {
     await writer.appendUpdates(DOC, updates(10));
     await writer.trimLog(DOC, 5);
     const follower = recordingFollower(() => 10);
@@ -88,7 +88,7 @@ describe('log tail', () => {
     expect(follower.entries.every((entry) => entry.position.seq < 3 || entry.position.seq > 10)).toBe(true);
   });
 
-  it('[C2] reloads when the whole tail after its position was trimmed', async () => {
+  it('[M2] reloads when the whole tail after its position was trimmed', async () => {
     await writer.appendUpdates(DOC, updates(6));
     await writer.trimLog(DOC, 6);
     const follower = recordingFollower(() => 6);
@@ -97,7 +97,7 @@ describe('log tail', () => {
     expect(follower.entries).toEqual([]);
   });
 
-  it('[C2] leaves out the updates this relay appended itself', async () => {
+  it('[M2] leaves out the updates this relay appended itself', async () => {
     const own = storeOfRelay('this-relay');
     const follower = recordingFollower(() => 0);
     tail.follow(DOC, 0, follower);

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL unreachable under relay processes. Rules (SPEC C6, C4): documents
+ * PostgreSQL unreachable under relay processes. Rules (SPEC M6, M4): documents
  * already open go on being edited, acknowledged (acknowledgements need only
  * Redis) and shared between relays; compaction pauses and is retried with
  * backoff; documents not open are refused with 503; /healthz says degraded
@@ -27,8 +27,8 @@ afterEach(() => teardown.run());
 /** Compaction after this many log entries: the test passes it while PostgreSQL is down. */
 const COMPACT_UPDATES = 20;
 
-describe('[C6] PostgreSQL unreachable', () => {
-  it('[C6][C4] open documents are edited and acknowledged, compaction waits, unopened ones get 503, /healthz is degraded; all recovers when it is back', async () => {
+describe('[M6] PostgreSQL unreachable', () => {
+  it('[M6][M4] open documents are edited and acknowledged, compaction waits, unopened ones get 503, /healthz is degraded; all recovers when it is back', async () => {
     const cluster = await servers.get();
     const relays = await Promise.all([0, 1].map(() => spawnClusterRelay(teardown, cluster, { COLLAB_COMPACT_UPDATES: String(COMPACT_UPDATES) })));
     const [first, second] = relays as [RelayProcess, RelayProcess];
@@ -62,7 +62,7 @@ describe('[C6] PostgreSQL unreachable', () => {
     expect(relays.every(isRunning)).toBe(true);
   }, 60_000);
 
-  it('[C4] a relay whose compaction failed retries while another holds the lease, and is healthy once a compaction works', async () => {
+  it('[M4] a relay whose compaction failed retries while another holds the lease, and is healthy once a compaction works', async () => {
     const cluster = await servers.get();
     const relay = await openTestCluster(teardown, cluster);
     const docId = docIdOf('lease-held-elsewhere');

@@ -1,5 +1,5 @@
 /**
- * Presence (awareness) between relay processes. Rule (SPEC C3): a relay
+ * Presence (awareness) between relay processes. Rule (SPEC M3): a relay
  * publishes its peers' awareness changes to the others, a relay opening a
  * document asks the others for every state, and when a relay dies its peers'
  * states vanish from the others once its heartbeat key expires.
@@ -27,8 +27,8 @@ function nameSeenBy(observer: TestClient, subject: TestClient): string | undefin
   return state?.user?.name;
 }
 
-describe('[C3] presence across relay processes', () => {
-  it('[C3] a state set on one process shows on another, follows its changes, reaches a relay that opens the document later, and goes when cleared', async () => {
+describe('[M3] presence across relay processes', () => {
+  it('[M3] a state set on one process shows on another, follows its changes, reaches a relay that opens the document later, and goes when cleared', async () => {
     const [first, second, third] = await Promise.all([0, 1, 2].map(async () => spawnClusterRelay(teardown, await servers.get())));
     const alice = connectClient(teardown, first!, 'presence-processes');
     const bob = connectClient(teardown, second!, 'presence-processes');
@@ -50,7 +50,7 @@ describe('[C3] presence across relay processes', () => {
     });
   });
 
-  it('[C3] a relay killed with SIGKILL: the states of its peers vanish on the other processes', async () => {
+  it('[M3] a relay killed with SIGKILL: the states of its peers vanish on the other processes', async () => {
     const [doomed, survivor] = await Promise.all([0, 1].map(async () => spawnClusterRelay(teardown, await servers.get())));
     const alice = connectClient(teardown, doomed!, 'presence-killed');
     const bob = connectClient(teardown, survivor!, 'presence-killed');

@@ -1,6 +1,6 @@
 /**
  * A property over three relay processes sharing Redis and PostgreSQL. Rule
- * (SPEC C2, with C1): whatever random edits clients attached to random relays
+ * (SPEC M2, with M1): whatever random edits clients attached to random relays
  * make, interleaved at random with the traffic between them, every client
  * ends with the same text and state vector, every edit is acknowledged, and
  * storage holds exactly that document.
@@ -69,8 +69,8 @@ async function yieldTurns(turns: number): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('[C2] random clients on random relay processes', () => {
-  it('[C2][C1] converge to one text and state vector, all acknowledged and stored', async () => {
+describe('[M2] random clients on random relay processes', () => {
+  it('[M2][M1] converge to one text and state vector, all acknowledged and stored', async () => {
     const reader = await openTestCluster(fileTeardown, await servers.get());
     let run = 0;
     await fc.assert(

@@ -1,5 +1,5 @@
 /**
- * Redis failing under relay processes that share it. Rules (SPEC C1, C6): an
+ * Redis failing under relay processes that share it. Rules (SPEC M1, M6): an
  * acknowledged update survives Redis being killed and restarted from its AOF;
  * while Redis is hung or unreachable nothing is acknowledged, clients waiting
  * for `saved` hear `not-saved`, /healthz says degraded, no process exits, and
@@ -53,8 +53,8 @@ async function expectAllSavedAndConverged(clients: readonly TestClient[], timeou
   await waitUntil(() => haveConverged(clients), { timeoutMs, what: 'clients converged' });
 }
 
-describe('[C1] Redis killed and restarted from its AOF', () => {
-  it('[C1] keeps every acknowledged update, and acknowledges the rest once it is back', async () => {
+describe('[M1] Redis killed and restarted from its AOF', () => {
+  it('[M1] keeps every acknowledged update, and acknowledges the rest once it is back', async () => {
     const { redis, relays, alice, bob } = await twoRelays('aof-restart');
     typeOnBoth([alice, bob], 'acked', 20);
     await expectAllSavedAndConverged([alice, bob]);
@@ -78,8 +78,8 @@ describe('[C1] Redis killed and restarted from its AOF', () => {
   });
 });
 
-describe('[C6] Redis hung (SIGSTOP)', () => {
-  it('[C6] acknowledges nothing while it is stopped, says not-saved and degraded, and recovers fully once it resumes', async () => {
+describe('[M6] Redis hung (SIGSTOP)', () => {
+  it('[M6] acknowledges nothing while it is stopped, says not-saved and degraded, and recovers fully once it resumes', async () => {
     const { redis, relays, alice, bob } = await twoRelays('redis-paused', { COLLAB_WRITE_STALL_MS: '200' });
     redis.pause();
     const notSaved = [alice, bob].map(watchNotSaved);
@@ -96,8 +96,8 @@ describe('[C6] Redis hung (SIGSTOP)', () => {
   });
 });
 
-describe('[C6] Redis unreachable', () => {
-  it('[C6] relays keep running, degraded and acknowledging nothing, through repeated failed writes; once Redis is back everything is acknowledged', async () => {
+describe('[M6] Redis unreachable', () => {
+  it('[M6] relays keep running, degraded and acknowledging nothing, through repeated failed writes; once Redis is back everything is acknowledged', async () => {
     const { redis, relays, alice, bob } = await twoRelays('redis-down');
     await redis.kill();
     const notSaved = [alice, bob].map(watchNotSaved);
@@ -120,8 +120,8 @@ describe('[C6] Redis unreachable', () => {
   }, 45_000);
 });
 
-describe('[C1] Redis reconfigured to lose acknowledged appends', () => {
-  it('[C1] after a reconnect the relays refuse appends (not-saved, degraded naming appendfsync) until it keeps them again', async () => {
+describe('[M1] Redis reconfigured to lose acknowledged appends', () => {
+  it('[M1] after a reconnect the relays refuse appends (not-saved, degraded naming appendfsync) until it keeps them again', async () => {
     const { redis, relays, alice, bob } = await twoRelays('redis-reconfigured');
     await reconfigureAndReconnect(redis.url, 'everysec');
     for (const relay of relays) await waitUntil(async () => (await relayHealth(relay)).reason?.includes('appendfsync') ?? false, { what: 'degraded, naming appendfsync' });

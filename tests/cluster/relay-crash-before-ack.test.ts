@@ -1,6 +1,6 @@
 /**
  * A relay process killed after it sent an append to Redis and before the
- * reply came back. Rules (SPEC C1, C2): no `saved` is sent before the append's
+ * reply came back. Rules (SPEC M1, M2): no `saved` is sent before the append's
  * reply; the stock client offers its change again to another relay when it
  * reconnects, and the change, logged once by the dead relay, is in the
  * document exactly once, on every relay and in storage.
@@ -20,8 +20,8 @@ afterEach(async () => {
   await teardown.run();
 });
 
-describe('[C1] a relay killed between the append and its acknowledgement', () => {
-  it('[C1][C2] the client resends to another relay and its edit is in the document exactly once', async () => {
+describe('[M1] a relay killed between the append and its acknowledgement', () => {
+  it('[M1][M2] the client resends to another relay and its edit is in the document exactly once', async () => {
     const cluster = await servers.get();
     // A short stall limit, so the client hears `not-saved` once the append hangs: proof it was sent.
     const [doomed, survivor] = await Promise.all([0, 1].map(() => spawnClusterRelay(teardown, cluster, { COLLAB_WRITE_STALL_MS: '200' })));

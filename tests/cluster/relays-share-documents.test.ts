@@ -28,7 +28,7 @@ describe('relays sharing Redis and PostgreSQL', () => {
     return { alice, bob };
   };
 
-  it('[C2] clients of one document on different relays see each other’s edits', async () => {
+  it('[M2] clients of one document on different relays see each other’s edits', async () => {
     const { alice, bob } = await clientsOnTwoRelays('shared-doc');
     alice.text.insert(0, 'hello from A ');
     bob.text.insert(0, 'hello from B ');
@@ -36,7 +36,7 @@ describe('relays sharing Redis and PostgreSQL', () => {
     expect(Y.encodeStateVector(alice.doc)).toEqual(Y.encodeStateVector(bob.doc));
   });
 
-  it('[C3] presence set on one relay shows on the other, and goes when its owner leaves', async () => {
+  it('[M3] presence set on one relay shows on the other, and goes when its owner leaves', async () => {
     const { alice, bob } = await clientsOnTwoRelays('presence-doc');
     alice.provider.awareness.setLocalStateField('user', { name: 'Alice', color: '#2b8a3e' });
     const aliceId = alice.doc.clientID;

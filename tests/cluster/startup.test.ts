@@ -1,5 +1,5 @@
 /**
- * A relay process starting in cluster mode. Rules (SPEC C1, C7): it refuses a
+ * A relay process starting in cluster mode. Rules (SPEC M1, M7): it refuses a
  * Redis that could lose an acknowledged append, naming the setting; the Redis
  * and PostgreSQL URLs come together; cluster mode needs COLLAB_SECRET; relays
  * starting at once on an empty database migrate it once and all start.
@@ -18,12 +18,12 @@ afterAll(() => servers.dispose());
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
-describe('[C1] a Redis that could lose acknowledged appends', () => {
+describe('[M1] a Redis that could lose acknowledged appends', () => {
   it.each([
     ['appendfsync', ['--appendfsync', 'everysec']],
     ['appendonly', ['--appendonly', 'no']],
     ['maxmemory-policy', ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']],
-  ])('[C1] is refused at start, naming %s', async (setting, extraArgs) => {
+  ])('[M1] is refused at start, naming %s', async (setting, extraArgs) => {
     const redis = await startRedis({ extraArgs });
     teardown.add(() => redis.dispose());
     const { postgres } = await servers.get();
@@ -33,18 +33,18 @@ describe('[C1] a Redis that could lose acknowledged appends', () => {
   });
 });
 
-describe('[C7] cluster configuration', () => {
+describe('[M7] cluster configuration', () => {
   it.each([
     ['COLLAB_DATABASE_URL', { COLLAB_REDIS_URL: 'redis://127.0.0.1:6379', COLLAB_DATABASE_URL: '' }],
     ['COLLAB_REDIS_URL', { COLLAB_REDIS_URL: '', COLLAB_DATABASE_URL: 'postgres://inkwell@127.0.0.1:5432/inkwell' }],
     ['COLLAB_SECRET', { COLLAB_REDIS_URL: 'redis://127.0.0.1:6379', COLLAB_DATABASE_URL: 'postgres://inkwell@127.0.0.1:5432/inkwell', COLLAB_SECRET: '' }],
-  ])('[C7] refuses to start without %s, naming it', async (missing, env) => {
+  ])('[M7] refuses to start without %s, naming it', async (missing, env) => {
     const { code, stderr } = await runRelayExpectingFailure({ COLLAB_SECRET: TEST_SECRET, ...env });
     expect(code).toBe(1);
     expect(stderr).toContain(`${missing}=""`);
   });
 
-  it('[C7] two relays starting at once on an empty database both start, and each migration step is applied once', async () => {
+  it('[M7] two relays starting at once on an empty database both start, and each migration step is applied once', async () => {
     const { redis, postgres } = await servers.get();
     const databaseUrl = await createEmptyDatabase(postgres.url, 'inkwell_concurrent_start');
     const relays = await Promise.all([0, 1].map(() => spawnClusterRelay(teardown, { redis, postgres: { url: databaseUrl } })));

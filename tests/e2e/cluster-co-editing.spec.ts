@@ -34,7 +34,7 @@ const test = base.extend<{ clusterApps: ClusterApps }>({
           undoLater(startPostgres(), (server) => server.dispose()),
         ]);
         const env = { COLLAB_REDIS_URL: redis.url, COLLAB_DATABASE_URL: postgres.url, COLLAB_SECRET: generateSecret() };
-        // Started together: both migrate the schema at once, under the advisory lock (C7).
+        // Started together: both migrate the schema at once, under the advisory lock (M7).
         const [first, second] = await Promise.all([
           undoLater(startApp({ dataDir, env }), (app) => app.stop()),
           undoLater(startApp({ dataDir, env }), (app) => app.stop()),
@@ -50,7 +50,7 @@ const test = base.extend<{ clusterApps: ClusterApps }>({
   ],
 });
 
-test('[C2][C3] a link shared on one app process opens on another; typing on both converges, each page shows the other\'s caret, and a dead process\'s caret goes', async ({
+test('[M2][M3] a link shared on one app process opens on another; typing on both converges, each page shows the other\'s caret, and a dead process\'s caret goes', async ({
   browser,
   clusterApps,
 }) => {
@@ -74,7 +74,7 @@ test('[C2][C3] a link shared on one app process opens on another; typing on both
   await expect(ben.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'live');
   await expect(ben.page.getByLabel('Document body')).toHaveAttribute('contenteditable', 'true');
 
-  // One at a time, then both at once: every update crosses to the other process (C2).
+  // One at a time, then both at once: every update crosses to the other process (M2).
   await ada.page.getByLabel('Document body').click();
   await ada.page.keyboard.type('Ada on process one.');
   await expect.poll(() => paragraphTexts(ben)).toEqual(['Ada on process one.']);
@@ -87,11 +87,11 @@ test('[C2][C3] a link shared on one app process opens on another; typing on both
   const expected = ['Ada on process one. Ada again, meanwhile.', 'Ben on process two. Ben again, meanwhile.'];
   await expect.poll(() => paragraphTexts(ada)).toEqual(expected);
   await expect.poll(() => paragraphTexts(ben)).toEqual(expected);
-  // Acknowledged by each process once Redis has it on disk (C1).
+  // Acknowledged by each process once Redis has it on disk (M1).
   await expect(ada.page.getByTestId('save-status')).toHaveText('All changes saved');
   await expect(ben.page.getByTestId('save-status')).toHaveText('All changes saved');
 
-  // Presence crosses processes: named carets and the avatar stack (C3).
+  // Presence crosses processes: named carets and the avatar stack (M3).
   await expect(ada.page.locator('.collaboration-carets__label', { hasText: 'Ben Okri' })).toBeVisible();
   await expect(ben.page.locator('.collaboration-carets__label', { hasText: 'Ada Lovelace' })).toBeVisible();
   await expect(ada.page.getByTestId('avatars').locator('li')).toHaveCount(2);
@@ -100,7 +100,7 @@ test('[C2][C3] a link shared on one app process opens on another; typing on both
   // Documents live in Redis and PostgreSQL: nothing was written to the data dir.
   expect(await readdir(dataDir)).toEqual([]);
 
-  // The second process dies without a word: its heartbeat key expires, and Ben's caret goes within about 4 s (C3).
+  // The second process dies without a word: its heartbeat key expires, and Ben's caret goes within about 4 s (M3).
   second.child.kill('SIGKILL');
   await second.exited;
   await expect(ada.page.locator('.collaboration-carets__label', { hasText: 'Ben Okri' })).toHaveCount(0, { timeout: 6_000 });

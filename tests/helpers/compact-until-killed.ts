@@ -1,5 +1,5 @@
 /**
- * A compaction that crashes between its steps (SPEC C4), as a process of its
+ * A compaction that crashes between its steps (SPEC M4), as a process of its
  * own: joins the cluster, compacts one document under the lease, and SIGKILLs
  * itself once the snapshot is stored, before the log is trimmed. Exits 1 if
  * the compaction ends without reaching that step.
