@@ -11,8 +11,9 @@
 import * as Y from 'yjs';
 
 import type { TracePatch } from '../tests/helpers/editing-trace';
+import { readClusterLog, type ClusterLogState } from './cluster-log';
 import { DocClient, type AckMode, type DocEndpoint } from './doc-client';
-import { startServer, type ServerKind, type ServerUnderTest } from './servers';
+import { startServer, type ServerSetup, type ServerUnderTest } from './servers';
 
 /** How long a peer gets to write after its last client leaves, before it is restarted. */
 const SETTLE_BEFORE_RESTART_MS = 2_000;
@@ -36,6 +37,8 @@ export interface ColdLoadResult {
   readonly expectedChars: number;
   readonly first: LoadTiming;
   readonly later: readonly LoadTiming[];
+  /** Cluster kinds: what Redis and PostgreSQL held when the relay came back (the log folded into the snapshot row, or not). */
+  readonly storedBeforeLoad?: ClusterLogState;
 }
 
 /** S6's result for one server. */
@@ -49,8 +52,8 @@ export interface IngestResult {
   readonly load: LoadTiming;
 }
 
-function ackModeOf(kind: ServerKind): AckMode {
-  return kind === 'inkwell' ? 'saved' : 'processed';
+function ackModeOf(server: ServerUnderTest): AckMode {
+  return server.acksSaved ? 'saved' : 'processed';
 }
 
 function endpointOf(server: ServerUnderTest): DocEndpoint {
@@ -85,6 +88,9 @@ interface WrittenDocument {
   readonly expected: string;
   readonly updates: number;
   readonly pushSeconds: number;
+  readonly isDurable: boolean;
+  /** Cluster kinds: what Redis and PostgreSQL held when the server came back. */
+  readonly storedBeforeLoad?: ClusterLogState;
   /** Stops the server, and the writer if it was kept connected. */
   stop(): Promise<void>;
 }
@@ -94,9 +100,10 @@ interface WrittenDocument {
  * keeps documents in memory may drop one when its last client leaves, so there
  * the writer stays connected while others load.
  */
-async function writeThenRestart(kind: ServerKind, dataDir: string, patches: readonly TracePatch[], window: number): Promise<WrittenDocument> {
-  let server = await startServer(kind, dataDir);
-  const writer = await DocClient.open(endpointOf(server), ackModeOf(kind));
+async function writeThenRestart(setup: ServerSetup, patches: readonly TracePatch[], window: number): Promise<WrittenDocument> {
+  let server = await startServer(setup);
+  const isDurable = ackModeOf(server) === 'saved';
+  const writer = await DocClient.open(endpointOf(server), ackModeOf(server));
   const startedAt = performance.now();
   const updates = await writer.push(patches, window);
   const pushSeconds = (performance.now() - startedAt) / 1000;
@@ -108,53 +115,45 @@ async function writeThenRestart(kind: ServerKind, dataDir: string, patches: read
       writer.close();
       await inMemory.stop();
     };
-    return { server, expected, updates, pushSeconds, stop };
+    return { server, expected, updates, pushSeconds, isDurable, stop };
   }
   writer.close();
   await new Promise((resolve) => setTimeout(resolve, SETTLE_BEFORE_RESTART_MS));
   await server.stop();
-  server = await startServer(kind, dataDir);
+  const storedBeforeLoad = setup.backing?.postgres ? await readClusterLog(setup.backing, ROOM) : undefined;
+  server = await startServer(setup);
   const restarted = server;
-  return { server, expected, updates, pushSeconds, stop: () => restarted.stop() };
+  return { server, expected, updates, pushSeconds, isDurable, storedBeforeLoad, stop: () => restarted.stop() };
 }
 
 /** S4: build the document from `patches`, restart, time a first and `laterClients` later loads. */
-export async function measureColdLoad(
-  kind: ServerKind,
-  dataDir: string,
-  patches: readonly TracePatch[],
-  laterClients: number,
-): Promise<ColdLoadResult> {
-  const written = await writeThenRestart(kind, dataDir, patches, 2_000);
-  const { server, expected, updates } = written;
+export async function measureColdLoad(setup: ServerSetup, options: { patches: readonly TracePatch[]; laterClients: number }): Promise<ColdLoadResult> {
+  const { laterClients } = options;
+  const written = await writeThenRestart(setup, options.patches, 2_000);
+  const { server, expected, updates, storedBeforeLoad } = written;
   try {
     const first = await timeLoad(server, expected);
     const later: LoadTiming[] = [];
     // When the first load came back incomplete, the document is lost; later clients would only wait out the timeout too.
     for (let i = 0; i < laterClients && first.isExact; i++) later.push(await timeLoad(server, expected));
-    return { updates, restarted: server.persists, expectedChars: expected.length, first, later };
+    return { updates, restarted: server.persists, expectedChars: expected.length, first, later, ...(storedBeforeLoad && { storedBeforeLoad }) };
   } finally {
     await written.stop();
   }
 }
 
 /** S6: push every patch as fast as acknowledged, then restart and check the loaded text. */
-export async function measureIngest(
-  kind: ServerKind,
-  dataDir: string,
-  patches: readonly TracePatch[],
-  expectedEnd: string,
-): Promise<IngestResult> {
-  const written = await writeThenRestart(kind, dataDir, patches, 2_000);
-  const { server, expected, updates, pushSeconds } = written;
+export async function measureIngest(setup: ServerSetup, options: { patches: readonly TracePatch[]; expectedEnd: string }): Promise<IngestResult> {
+  const written = await writeThenRestart(setup, options.patches, 2_000);
+  const { server, expected, updates, pushSeconds, isDurable } = written;
   try {
-    if (expected !== expectedEnd) throw new Error('the pushed trace does not end at endContent');
+    if (expected !== options.expectedEnd) throw new Error('the pushed trace does not end at endContent');
     const load = await timeLoad(server, expected);
     return {
       updates,
       seconds: Math.round(pushSeconds * 100) / 100,
       updatesPerSecond: Math.round(updates / pushSeconds),
-      isDurable: ackModeOf(kind) === 'saved',
+      isDurable,
       restarted: server.persists,
       load,
     };

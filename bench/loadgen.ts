@@ -19,8 +19,8 @@ import { frame, hocuspocusAuthMessage, messageOffset, type WireProtocol } from '
 /** What to generate. */
 export interface LoadSpec {
   readonly protocol: WireProtocol;
-  /** One URL per room. */
-  readonly roomUrls: readonly string[];
+  /** Per room, the URL of each of its `clientsPerRoom` clients (servers of several processes spread them). */
+  readonly roomUrls: readonly (readonly string[])[];
   readonly roomNames: readonly string[];
   readonly clientsPerRoom: number;
   readonly updatesPerSecond: number;
@@ -122,8 +122,8 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const latencies = { text: [] as number[], awareness: [] as number[] };
   let isMeasuring = false;
   const clients: Client[] = [];
-  spec.roomUrls.forEach((url, roomIndex) => {
-    for (let i = 0; i < spec.clientsPerRoom; i++) {
+  spec.roomUrls.forEach((urls, roomIndex) => {
+    for (const url of urls) {
       clients.push(
         new Client(clients.length, spec.roomNames[roomIndex]!, url, spec.protocol, (kind, sentAtUs) => {
           if (isMeasuring) latencies[kind].push((nowUs() - sentAtUs) / 1000);

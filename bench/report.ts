@@ -4,7 +4,7 @@
  */
 import type { ColdLoadResult, IngestResult } from './document-scenarios';
 import type { LoadResult } from './loadgen';
-import { SERVER_KINDS, type ServerKind } from './servers';
+import { CLUSTER_KINDS, SERVER_KINDS, type ServerKind } from './servers';
 
 /** One server in one scenario, one repeat. */
 export interface Measurement {
@@ -13,8 +13,17 @@ export interface Measurement {
   readonly server: ServerKind;
   readonly repeat: number;
   readonly connections: number;
-  /** Server CPU over the measured window (all threads), NaN where not measured. */
+  /** Server CPU over the measured window (all threads, summed over its processes), NaN where not measured. */
   readonly cpuPercent: number;
+  /** Seconds of the measured window (load scenarios). */
+  readonly windowSeconds?: number;
+  /**
+   * CPU of the kind's Redis and PostgreSQL over the same window (with their forks
+   * and backends; PostgreSQL is shared by the run, idle between measurements),
+   * NaN for kinds without them. Not part of `cpuPercent`.
+   */
+  readonly redisCpuPercent?: number;
+  readonly postgresCpuPercent?: number;
   readonly rssBytes: number;
   readonly rssPerConnectionBytes: number;
   readonly load?: LoadResult;
@@ -82,17 +91,20 @@ function loadTable(results: BenchResults, scenario: string): string[] {
   const rawP99 = medianOf(results, scenario, 'raw-ws', textP99);
   const rawCpu = medianOf(results, scenario, 'raw-ws', cpu);
   const rawAwareness = medianOf(results, scenario, 'raw-ws', awarenessP99);
+  // Only scenarios a kind on Redis ran in get the column of its Redis and PostgreSQL.
+  const hasBacking = results.measurements.some((m) => m.scenario === scenario && Number.isFinite(m.redisCpuPercent));
   const lines = [
-    '| server | CPU % | × raw | text p50 ms | text p99 ms | × raw | lost | awareness p99 ms | × raw |',
-    '|---|---|---|---|---|---|---|---|---|',
+    `| server | CPU % | × raw |${hasBacking ? ' Redis / PostgreSQL CPU % |' : ''} text p50 ms | text p99 ms | × raw | lost | awareness p99 ms | × raw |`,
+    `|---|---|---|${hasBacking ? '---|' : ''}---|---|---|---|---|---|`,
   ];
   for (const server of SERVER_KINDS) {
     const rows = rowsOf(results, scenario, server);
     if (rows.length === 0) continue;
     const p99s = rows.map((m) => textP99(m) ?? NaN);
     const awareness = rows.map((m) => awarenessP99(m) ?? NaN);
+    const backing = hasBacking ? ` ${spread(rows.map((m) => m.redisCpuPercent ?? NaN))} / ${spread(rows.map((m) => m.postgresCpuPercent ?? NaN))} |` : '';
     lines.push(
-      `| ${server} | ${spread(rows.map(cpu))} | ${ratio(median(rows.map(cpu)), rawCpu)} | ${spread(rows.map((m) => m.load?.text.latency.p50 ?? NaN), 2)} | ` +
+      `| ${server} | ${spread(rows.map(cpu))} | ${ratio(median(rows.map(cpu)), rawCpu)} |${backing} ${spread(rows.map((m) => m.load?.text.latency.p50 ?? NaN), 2)} | ` +
         `${spread(p99s, 2)} | ${ratio(median(p99s), rawP99)} | ${rows.map((m) => m.load?.text.lost ?? '—').join(', ')} | ` +
         `${spread(awareness, 2)} | ${ratio(median(awareness), rawAwareness)} |`,
     );
@@ -111,6 +123,14 @@ function idleTable(results: BenchResults, scenario: string): string[] {
   return lines;
 }
 
+// A cluster relay comes back to what Redis and PostgreSQL hold: say whether the log was folded into the snapshot row.
+function restartedCell(loads: readonly ColdLoadResult[]): string {
+  if (!loads[0]!.restarted) return 'no (in memory)';
+  const stored = loads.flatMap((l) => (l.storedBeforeLoad ? [l.storedBeforeLoad] : []));
+  if (stored.length === 0) return 'yes';
+  return `yes; ${stored.map((s) => `log ${s.logEntries} entries, snapshot through ${s.snapshotThroughSeq} of ${s.lastSeq}`).join('; ')}`;
+}
+
 function coldLoadTable(results: BenchResults, scenario: string): string[] {
   const lines = [
     '| server | restarted | characters loaded / expected | first client ms | later clients ms (median) | exact |',
@@ -121,7 +141,7 @@ function coldLoadTable(results: BenchResults, scenario: string): string[] {
     if (rows.length === 0) continue;
     const loads = rows.map((m) => m.coldLoad!);
     lines.push(
-      `| ${server} | ${loads[0]!.restarted ? 'yes' : 'no (in memory)'} | ${loads.map((l) => `${l.first.receivedChars} / ${l.expectedChars}`).join(', ')} | ` +
+      `| ${server} | ${restartedCell(loads)} | ${loads.map((l) => `${l.first.receivedChars} / ${l.expectedChars}`).join(', ')} | ` +
         `${spread(loads.map((l) => l.first.ms), 1)} | ${spread(loads.map((l) => median(l.later.map((t) => t.ms))), 1)} | ` +
         `${loads.every((l) => l.first.isExact && l.later.every((t) => t.isExact)) ? 'yes' : 'no'} |`,
     );
@@ -136,16 +156,16 @@ function ingestTable(results: BenchResults, scenario: string): string[] {
     if (rows.length === 0) continue;
     const ingests = rows.map((m) => m.ingest!);
     lines.push(
-      `| ${server} | ${ingests[0]!.isDurable ? 'on disk' : 'processed (not durable)'} | ${spread(ingests.map((i) => i.updatesPerSecond), 0)} | ` +
+      `| ${server} | ${ingests[0]!.isDurable ? (server.startsWith('inkwell-cluster') ? 'durable (Redis AOF, fsync always)' : 'on disk') : 'processed (not durable)'} | ${spread(ingests.map((i) => i.updatesPerSecond), 0)} | ` +
         `${spread(ingests.map((i) => i.load.ms), 1)} | ${ingests.map((i) => (i.load.isExact ? 'yes' : `no (${i.load.receivedChars} chars)`)).join(', ')} |`,
     );
   }
   return lines;
 }
 
-/** Inkwell against its targets, with each peer's figure for the same measure. */
+/** Inkwell against its targets, with each peer's figure for the same measure (the cluster kinds have a table of their own). */
 function targetsTable(results: BenchResults): string[] {
-  const peers = SERVER_KINDS.filter((kind) => kind !== 'raw-ws');
+  const peers = SERVER_KINDS.filter((kind) => kind !== 'raw-ws' && !(CLUSTER_KINDS as readonly ServerKind[]).includes(kind));
   const lines = [`| measure | ${peers.join(' | ')} | target for inkwell | met |`, `|---|${peers.map(() => '---|').join('')}---|---|`];
   const add = (measure: string, value: (server: ServerKind) => number, format: (v: number) => string, target: string, isMet: (v: number) => boolean): void => {
     const inkwell = value('inkwell');
@@ -193,6 +213,68 @@ function targetsTable(results: BenchResults): string[] {
   return lines;
 }
 
+// CPU per delivered message (text updates, plus awareness in S5), in µs: the load is the same for
+// every server, but a server that loses messages does less work, and two processes share it.
+// PostgreSQL is left out: nothing on this path queries it (what it spends in the window is the
+// relay's idle pool connections closing), and it is in the scenario tables.
+function cpuUsPerDelivery(m: Measurement, options: { withRedis: boolean }): number {
+  const delivered = (m.load?.text.received ?? 0) + (m.load?.awareness.received ?? 0);
+  const redis = options.withRedis && Number.isFinite(m.redisCpuPercent) ? m.redisCpuPercent! : 0;
+  return (((m.cpuPercent + redis) / 100) * (m.windowSeconds ?? NaN) * 1e6) / delivered;
+}
+
+/**
+ * Cluster mode (and Hocuspocus on Redis) against the embedded relay measured in
+ * the same run: CPU per delivered message as a ratio to the embedded relay's,
+ * latency as a ratio to the raw broadcaster's, and the durable ingest target.
+ */
+function clusterTable(results: BenchResults): string[] {
+  const candidates: readonly ServerKind[] = ['inkwell', ...CLUSTER_KINDS];
+  const servers = candidates.filter((server) => results.measurements.some((m) => m.server === server));
+  if (!servers.some((server) => (CLUSTER_KINDS as readonly ServerKind[]).includes(server))) return [];
+  const lines = [
+    '### Cluster mode against the embedded relay (medians)',
+    '',
+    `| measure | ${servers.join(' | ')} | target | met |`,
+    `|---|${servers.map(() => '---|').join('')}---|---|`,
+  ];
+  const add = (measure: string, cell: (server: ServerKind) => string, target?: { text: string; isMet: () => boolean }): void => {
+    const cells = servers.map(cell);
+    if (cells.every((c) => c === '—')) return;
+    lines.push(`| ${measure} | ${cells.join(' | ')} | ${target?.text ?? '—'} | ${target ? (target.isMet() ? 'yes' : 'no') : '—'} |`);
+  };
+  const perDelivery = (scenario: string, withRedis: boolean) => (server: ServerKind): string => {
+    const value = medianOf(results, scenario, server, (m) => cpuUsPerDelivery(m, { withRedis }));
+    const embedded = medianOf(results, scenario, 'inkwell', (m) => cpuUsPerDelivery(m, { withRedis: false }));
+    return Number.isFinite(value) ? `${value.toFixed(1)} µs (${ratio(value, embedded)}×)` : '—';
+  };
+  const overRaw = (scenario: string, kind: 'text' | 'awareness') => (server: ServerKind): string => {
+    const pick = kind === 'text' ? textP99 : awarenessP99;
+    const value = medianOf(results, scenario, server, pick);
+    if (!Number.isFinite(value)) return '—';
+    const lost = rowsOf(results, scenario, server).reduce((sum, m) => sum + (m.load?.[kind].lost ?? 0), 0);
+    return `${value.toFixed(2)} ms (${ratio(value, medianOf(results, scenario, 'raw-ws', pick))}×)${lost > 0 ? `, ${lost} lost` : ''}`;
+  };
+  for (const scenario of ['S1', 'S5']) {
+    const what = scenario === 'S1' ? 'update' : 'message';
+    add(`${scenario} server CPU per delivered ${what}, all its processes (× inkwell)`, perDelivery(scenario, false));
+    add(`${scenario} server + Redis CPU per delivered ${what} (× inkwell)`, perDelivery(scenario, true));
+    add(`${scenario} text p99 (× raw)`, overRaw(scenario, 'text'));
+    if (scenario === 'S5') add('S5 awareness p99 (× raw)', overRaw(scenario, 'awareness'));
+  }
+  add('S4 cold load, first client ms (cluster: from the PostgreSQL snapshot)', (server) => {
+    const value = medianOf(results, 'S4', server, firstLoad);
+    return Number.isFinite(value) ? value.toFixed(1) : '—';
+  });
+  const ingest = (server: ServerKind): number => medianOf(results, 'S6', server, (m) => m.ingest?.updatesPerSecond);
+  add('S6 ingest updates/s acknowledged durable', (server) => (Number.isFinite(ingest(server)) ? ingest(server).toFixed(0) : '—'), {
+    text: 'inkwell-cluster-1 ≥ 10,000, exact reload',
+    isMet: () => ingest('inkwell-cluster-1') >= 10_000 && rowsOf(results, 'S6', 'inkwell-cluster-1').every((m) => m.ingest?.load.isExact),
+  });
+  lines.push('');
+  return lines;
+}
+
 /** The whole markdown report. */
 export function summaryTable(results: BenchResults): string {
   const lines = [
@@ -202,6 +284,7 @@ export function summaryTable(results: BenchResults): string {
     '',
     ...targetsTable(results),
     '',
+    ...clusterTable(results),
   ];
   const ordered = [...results.scenarios].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
   for (const { id, title } of ordered) {

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: every server in one run, interleaved (A B C D A B C D …), each
  * started and stopped here on 127.0.0.1, with the load generator in its own
- * process and server CPU and RSS read from /proc. Ends with the browser
+ * process and server CPU and RSS read from /proc (summed over a server's
+ * processes; its Redis and PostgreSQL, where it has them, are read apart). The
+ * cluster kinds run in the scenarios `SCENARIOS_OF` lists. Ends with the browser
  * keystroke benchmark, then writes the JSON, the markdown tables and the charts.
  *
  *   npm run bench -- [--scenarios S1,S2,S3,S4,S5,S6,browser] [--servers inkwell,raw-ws,…]
@@ -15,10 +17,11 @@ import { parseArgs } from 'node:util';
 
 import { loadEditingTrace } from '../tests/helpers/editing-trace';
 import { writeCharts } from './charts';
-import { cpuSeconds, rssBytes } from './proc-stats';
+import { BackingServices, type Backing } from './backing-services';
+import { cpuSeconds, rssBytes, treeCpuSeconds } from './proc-stats';
 import { measureColdLoad, measureIngest, type ColdLoadResult, type IngestResult } from './document-scenarios';
 import type { LoadResult, LoadSpec } from './loadgen';
-import { SERVER_KINDS, startServer, type ServerKind, type ServerUnderTest } from './servers';
+import { SERVER_KINDS, backingOf, isMeasuredIn, startServer, type ServerKind, type ServerSetup, type ServerUnderTest } from './servers';
 import { summaryTable, type BenchResults, type KeystrokeResult, type Measurement } from './report';
 
 const { values } = parseArgs({
@@ -59,12 +62,13 @@ type Scenario =
       readonly id: string;
       readonly kind: 'document';
       readonly title: string;
-      run(server: ServerKind, dataDir: string): Promise<Pick<Measurement, 'coldLoad' | 'ingest'>>;
+      run(setup: ServerSetup): Promise<Pick<Measurement, 'coldLoad' | 'ingest'>>;
     };
 
-function rooms(server: ServerUnderTest, count: number, prefix: string): Pick<LoadSpec, 'roomUrls' | 'roomNames' | 'protocol'> {
-  const roomNames = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  return { protocol: server.protocol, roomNames, roomUrls: roomNames.map((name) => server.roomUrl(name)) };
+function rooms(server: ServerUnderTest, load: { rooms: number; clientsPerRoom: number; prefix: string }): Pick<LoadSpec, 'roomUrls' | 'roomNames' | 'protocol' | 'clientsPerRoom'> {
+  const roomNames = Array.from({ length: load.rooms }, (_, i) => `${load.prefix}-${i}`);
+  const roomUrls = roomNames.map((name) => Array.from({ length: load.clientsPerRoom }, (_, client) => server.roomUrl(name, client)));
+  return { protocol: server.protocol, roomNames, roomUrls, clientsPerRoom: load.clientsPerRoom };
 }
 
 /** A load of live traffic (S1, S2, S5), whose latency is measured; its rooms are named after the scenario. */
@@ -79,7 +83,7 @@ function trafficScenario(
     kind: 'load',
     measuresLatency: true,
     title: `${title}, ${load.durationSeconds} s`,
-    spec: (server) => ({ ...rooms(server, roomCount, id.toLowerCase()), ...perClient }),
+    spec: (server) => ({ ...perClient, ...rooms(server, { rooms: roomCount, clientsPerRoom: perClient.clientsPerRoom, prefix: id.toLowerCase() }) }),
   };
 }
 
@@ -100,7 +104,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
             kind: 'load',
             measuresLatency: false,
             title: `idle: ${size} clients, each in its own room, synced`,
-            spec: (server) => ({ ...rooms(server, size, 's3'), clientsPerRoom: 1, updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: IDLE_HOLD_S, isIdle: true }),
+            spec: (server) => ({ ...rooms(server, { rooms: size, clientsPerRoom: 1, prefix: 's3' }), updatesPerSecond: 0, awarenessPerSecond: 0, durationSeconds: IDLE_HOLD_S, isIdle: true }),
           });
         }
         break;
@@ -109,8 +113,8 @@ function scenarioList(ids: readonly string[]): Scenario[] {
           id,
           kind: 'document',
           title: `cold load: ${COLD_UPDATES} updates of automerge-paper, server restarted when it persists; first client and ${LATER_CLIENTS} later ones`,
-          run: async (server, dataDir) => ({
-            coldLoad: await measureColdLoad(server, dataDir, TRACE.patches.slice(0, COLD_UPDATES), LATER_CLIENTS),
+          run: async (setup) => ({
+            coldLoad: await measureColdLoad(setup, { patches: TRACE.patches.slice(0, COLD_UPDATES), laterClients: LATER_CLIENTS }),
           }),
         });
         break;
@@ -122,7 +126,7 @@ function scenarioList(ids: readonly string[]): Scenario[] {
           id,
           kind: 'document',
           title: `ingest: all ${TRACE.patches.length} updates of automerge-paper as fast as acknowledged, then restarted and checked against endContent`,
-          run: async (server, dataDir) => ({ ingest: await measureIngest(server, dataDir, TRACE.patches, TRACE.endContent) }),
+          run: async (setup) => ({ ingest: await measureIngest(setup, { patches: TRACE.patches, expectedEnd: TRACE.endContent }) }),
         });
         break;
       case 'browser':
@@ -134,18 +138,30 @@ function scenarioList(ids: readonly string[]): Scenario[] {
   return all;
 }
 
-async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, kind: ServerKind, repeat: number, dataDir: string): Promise<Measurement> {
-  const server = await startServer(kind, dataDir);
+/** CPU seconds so far of a server's processes, and of its Redis and PostgreSQL (with their forks and backends). */
+function cpuNow(server: ServerUnderTest, backing: Backing | null): { server: number; redis: number; postgres: number } {
+  return {
+    server: server.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    redis: backing ? treeCpuSeconds(backing.redis.pid) : NaN,
+    postgres: backing?.postgres ? treeCpuSeconds(backing.postgres.pid) : NaN,
+  };
+}
+
+const percentOf = (busySeconds: number, wallSeconds: number): number => Math.round((busySeconds / wallSeconds) * 1000) / 10;
+
+async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, setup: ServerSetup, repeat: number): Promise<Measurement> {
+  const server = await startServer(setup);
+  const totalRss = (): number => server.pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const baselineRss = rssBytes(server.pid);
+    const baselineRss = totalRss();
     const spec = scenario.spec(server);
-    let cpuAtStart = 0;
+    let cpuAtStart = { server: NaN, redis: NaN, postgres: NaN };
     let wallAtStart = 0;
-    let cpuPercent = NaN;
+    let window = { seconds: NaN, server: NaN, redis: NaN, postgres: NaN };
     let rssAtEnd = NaN;
     // A file, not argv: thousands of room URLs exceed the kernel's argument limit.
-    const specFile = join(dataDir, 'load-spec.json');
+    const specFile = join(setup.dataDir, 'load-spec.json');
     await writeFile(specFile, JSON.stringify(spec));
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/loadgen.ts', specFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
@@ -156,11 +172,18 @@ async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, kind: 
         output = lines.pop() ?? '';
         for (const line of lines) {
           if (line === 'START') {
-            cpuAtStart = cpuSeconds(server.pid);
+            cpuAtStart = cpuNow(server, setup.backing);
             wallAtStart = performance.now();
           } else if (line === 'END') {
-            cpuPercent = ((cpuSeconds(server.pid) - cpuAtStart) / ((performance.now() - wallAtStart) / 1000)) * 100;
-            rssAtEnd = rssBytes(server.pid);
+            const cpuAtEnd = cpuNow(server, setup.backing);
+            const seconds = (performance.now() - wallAtStart) / 1000;
+            window = {
+              seconds,
+              server: percentOf(cpuAtEnd.server - cpuAtStart.server, seconds),
+              redis: percentOf(cpuAtEnd.redis - cpuAtStart.redis, seconds),
+              postgres: percentOf(cpuAtEnd.postgres - cpuAtStart.postgres, seconds),
+            };
+            rssAtEnd = totalRss();
           } else if (line.startsWith('{')) {
             resolve(JSON.parse(line) as LoadResult);
           }
@@ -168,13 +191,16 @@ async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, kind: 
       });
       child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`loadgen exited with ${code}`))));
     });
-    const connections = spec.roomUrls.length * spec.clientsPerRoom;
+    const connections = spec.roomUrls.reduce((sum, urls) => sum + urls.length, 0);
     return {
       scenario: scenario.id,
-      server: kind,
+      server: setup.kind,
       repeat,
       connections,
-      cpuPercent: Math.round(cpuPercent * 10) / 10,
+      cpuPercent: window.server,
+      windowSeconds: Math.round(window.seconds * 100) / 100,
+      redisCpuPercent: window.redis,
+      postgresCpuPercent: window.postgres,
       rssBytes: rssAtEnd,
       rssPerConnectionBytes: Math.round((rssAtEnd - baselineRss) / connections),
       load: result,
@@ -184,13 +210,19 @@ async function measureLoad(scenario: Extract<Scenario, { kind: 'load' }>, kind: 
   }
 }
 
-async function measure(scenario: Scenario, kind: ServerKind, repeat: number): Promise<Measurement> {
+async function measure(scenario: Scenario, options: { kind: ServerKind; repeat: number; backingServices: BackingServices }): Promise<Measurement> {
+  const { kind, repeat, backingServices } = options;
   const dataDir = await mkdtemp(join(tmpdir(), `inkwell-bench-${kind}-`));
+  let backing: Backing | null = null;
   try {
-    if (scenario.kind === 'load') return await measureLoad(scenario, kind, repeat, dataDir);
-    const outcome = await scenario.run(kind, dataDir);
+    const needs = backingOf(kind);
+    backing = needs === 'none' ? null : await backingServices.start(needs === 'redis-and-postgres');
+    const setup: ServerSetup = { kind, dataDir, backing };
+    if (scenario.kind === 'load') return await measureLoad(scenario, setup, repeat);
+    const outcome = await scenario.run(setup);
     return { scenario: scenario.id, server: kind, repeat, connections: 1, cpuPercent: NaN, rssBytes: NaN, rssPerConnectionBytes: NaN, ...outcome };
   } finally {
+    if (backing) await backingServices.stop(backing);
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -200,8 +232,9 @@ function describe(measurement: Measurement): string {
   if (measurement.ingest) return describeIngest(measurement.ingest);
   const { load } = measurement;
   if (!load) return '';
+  const backing = Number.isFinite(measurement.redisCpuPercent) ? ` (redis ${measurement.redisCpuPercent}%, postgres ${measurement.postgresCpuPercent ?? '—'}%)` : '';
   return (
-    `cpu ${measurement.cpuPercent}% p99 ${load.text.latency.p99} ms lost ${load.text.lost} ` +
+    `cpu ${measurement.cpuPercent}%${backing} p99 ${load.text.latency.p99} ms lost ${load.text.lost} ` +
     `connected ${load.connected} rss/conn ${(measurement.rssPerConnectionBytes / 1024).toFixed(1)} KB`
   );
 }
@@ -237,19 +270,25 @@ async function main(): Promise<void> {
   const repeatsOf = (scenario: Scenario): number => (scenario.kind === 'load' && scenario.measuresLatency ? latencyRepeats : repeats);
   const measurements: Measurement[] = [];
   const startedAt = Date.now();
-  // The raw broadcaster holds no document, so it has nothing to load or ingest.
-  const kindsFor = (scenario: Scenario): ServerKind[] => (scenario.kind === 'document' ? kinds.filter((kind) => kind !== 'raw-ws') : kinds);
+  // The raw broadcaster holds no document, so it has nothing to load or ingest; the cluster kinds run in some scenarios only.
+  const kindsFor = (scenario: Scenario): ServerKind[] =>
+    kinds.filter((kind) => isMeasuredIn(kind, scenario.id) && !(scenario.kind === 'document' && kind === 'raw-ws'));
+  const backingServices = new BackingServices();
   const total = scenarios.reduce((sum, scenario) => sum + kindsFor(scenario).length * repeatsOf(scenario), 0);
-  for (const scenario of scenarios) {
-    for (let repeat = 1; repeat <= repeatsOf(scenario); repeat++) {
-      for (const kind of kindsFor(scenario)) {
-        const elapsed = Math.round((Date.now() - startedAt) / 1000);
-        process.stderr.write(`[${measurements.length + 1}/${total}, ${elapsed} s] ${scenario.id} ${kind} (repeat ${repeat}) … `);
-        const measurement = await measure(scenario, kind, repeat);
-        measurements.push(measurement);
-        process.stderr.write(`${describe(measurement)}\n`);
+  try {
+    for (const scenario of scenarios) {
+      for (let repeat = 1; repeat <= repeatsOf(scenario); repeat++) {
+        for (const kind of kindsFor(scenario)) {
+          const elapsed = Math.round((Date.now() - startedAt) / 1000);
+          process.stderr.write(`[${measurements.length + 1}/${total}, ${elapsed} s] ${scenario.id} ${kind} (repeat ${repeat}) … `);
+          const measurement = await measure(scenario, { kind, repeat, backingServices });
+          measurements.push(measurement);
+          process.stderr.write(`${describe(measurement)}\n`);
+        }
       }
     }
+  } finally {
+    await backingServices.close();
   }
   let keystroke: KeystrokeResult | null = null;
   if (scenarioIds.includes('browser')) {
