@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
-import { freePort, killAtExit } from './child-guard';
+import { PortInUseError, freePort, killAtExit, signalChild, waitUntilReady } from './child-guard';
 
 const execFileAsync = promisify(execFile);
 
@@ -180,10 +180,6 @@ async function launchOnSomePort(dir: string, runAs: RunAs): Promise<{ child: Chi
   }
 }
 
-class PortInUseError extends Error {
-  readonly code = 'EADDRINUSE';
-}
-
 /** Spawns the postmaster and resolves once it logs that it accepts connections (after any crash recovery). */
 function launch(options: { dir: string; port: number; runAs: RunAs }): Promise<ChildProcess> {
   const { dir, port, runAs } = options;
@@ -198,44 +194,10 @@ function launch(options: { dir: string; port: number; runAs: RunAs }): Promise<C
   ];
   const child = spawn(pgBinary('postgres'), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...(runAs ?? {}) });
   killAtExit(child, killTree);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      if (child.pid) killTree(child.pid);
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new Error(`postgres not ready after ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      // --no-locale makes lc_messages C, so this line is always in English.
-      if (output.includes('database system is ready to accept connections')) {
-        clearTimeout(timer);
-        child.removeListener('exit', onEarlyExit);
-        // Keep draining the pipes so a chatty server never blocks on a full one.
-        child.stdout?.removeListener('data', onData).resume();
-        child.stderr?.removeListener('data', onData).resume();
-        resolve(child);
-      }
-    };
-    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      const message = `postgres exited (${code ?? signal}) before it was ready:\n${output}`;
-      fail(/Address already in use/.test(output) ? new PortInUseError(message) : new Error(message));
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', fail);
-    child.once('exit', onEarlyExit);
-  });
+  // --no-locale makes lc_messages C, so the ready line is always in English.
+  return waitUntilReady(child, { name: 'postgres', readyLine: 'database system is ready to accept connections', timeoutMs: START_TIMEOUT_MS, kill: (started) => started.pid && killTree(started.pid) });
 }
 
-/** Sends `signal` and resolves once the process has exited (at once if it already had). */
-function signalChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  return exited;
-}
 
 /** Pids whose parent is `parentPid`, from /proc (empty where there is no /proc). */
 function childPidsOf(parentPid: number): number[] {

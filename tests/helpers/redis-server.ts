@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, killAtExit } from './child-guard';
+import { PortInUseError, freePort, killAtExit, signalChild, waitUntilReady } from './child-guard';
 
 /** How long a start may take before we give up, including an AOF reload. */
 const START_TIMEOUT_MS = 15_000;
@@ -119,10 +119,6 @@ async function launchOnSomePort(options: { dir: string; port: number | undefined
   }
 }
 
-class PortInUseError extends Error {
-  readonly code = 'EADDRINUSE';
-}
-
 /** Spawns redis-server and resolves once it logs that it accepts connections (after any AOF load). */
 function launch(options: { dir: string; port: number; extraArgs: string[] }): Promise<ChildProcess> {
   const args = [
@@ -138,40 +134,6 @@ function launch(options: { dir: string; port: number; extraArgs: string[] }): Pr
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killAtExit(child, (pid) => process.kill(pid, 'SIGKILL'));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new Error(`redis-server not ready after ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.removeListener('exit', onEarlyExit);
-        // Keep draining the pipes so a chatty server never blocks on a full one.
-        child.stdout?.removeListener('data', onData).resume();
-        child.stderr?.removeListener('data', onData).resume();
-        resolve(child);
-      }
-    };
-    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      const message = `redis-server exited (${code ?? signal}) before it was ready:\n${output}`;
-      fail(/Address already in use/.test(output) ? new PortInUseError(message) : new Error(message));
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', fail);
-    child.once('exit', onEarlyExit);
-  });
+  return waitUntilReady(child, { name: 'redis-server', readyLine: 'Ready to accept connections', timeoutMs: START_TIMEOUT_MS, kill: (started) => started.kill('SIGKILL') });
 }
 
-/** Sends `signal` and resolves once the process has exited (at once if it already had). */
-function signalChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  return exited;
-}
