@@ -100,7 +100,13 @@ export class LogTail {
         const keys = reading.map(([docId]) => clusterKeys.log(docId));
         const ids = reading.map(([, follow]) => entryIdOf(follow.cursor));
         const reply = await this.options.blocking.xreadBuffer('COUNT', ENTRIES_PER_READ, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids);
-        if (reply) for (const [key, rawEntries] of reply) this.deliver(reading, key.toString(), rawEntries);
+        if (reply) {
+          const byKey = new Map(reading.map((each) => [clusterKeys.log(each[0]), each] as const));
+          for (const [key, rawEntries] of reply) {
+            const match = byKey.get(key.toString());
+            if (match) this.deliver(match[0], match[1], rawEntries);
+          }
+        }
         if (Date.now() - this.lastGapCheckAt >= GAP_CHECK_EVERY_MS) await this.checkForTrimmedTails();
         failedAttempts = 0;
         this.setFailure(null);
@@ -115,10 +121,7 @@ export class LogTail {
     }
   }
 
-  private deliver(reading: readonly [DocId, Follow][], key: string, rawEntries: [Buffer, Buffer[]][]): void {
-    const match = reading.find(([docId]) => clusterKeys.log(docId) === key);
-    if (!match) return;
-    const [docId, follow] = match;
+  private deliver(docId: DocId, follow: Follow, rawEntries: [Buffer, Buffer[]][]): void {
     // Unfollowed (or followed afresh) while the read was out.
     if (this.follows.get(docId) !== follow) return;
     const fresh: LogEntry[] = [];

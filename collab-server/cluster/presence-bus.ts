@@ -127,11 +127,16 @@ export class PresenceBus {
       return;
     }
     if (origin === this.options.processId) return;
-    if (kind === MESSAGE_KINDS.states) {
-      membership.remoteOrigins.add(origin);
-      membership.listener.onRemoteStates(payload, origin);
-    } else if (kind === MESSAGE_KINDS.request) {
-      membership.listener.onStatesRequested();
+    // Called from the subscriber connection's parser: a state that does not decode must not throw into it.
+    try {
+      if (kind === MESSAGE_KINDS.states) {
+        membership.remoteOrigins.add(origin);
+        membership.listener.onRemoteStates(payload, origin);
+      } else if (kind === MESSAGE_KINDS.request) {
+        membership.listener.onStatesRequested();
+      }
+    } catch (error) {
+      this.options.logger.warn({ docId, origin, err: error }, 'ignored presence another relay sent');
     }
   }
 
