@@ -6,6 +6,24 @@ import type { ChildProcess } from 'node:child_process';
 
 export { freePort } from '../../bench/servers';
 
+/** What every private test server (Redis, PostgreSQL) offers. */
+export interface TestServerProcess {
+  readonly url: string;
+  readonly port: number;
+  /** Its working or data directory. */
+  readonly dir: string;
+  /** Pid of the current process; changes on `restart()`. */
+  readonly pid: number;
+  /** A clean stop; resolves once the process exited. */
+  stop(): Promise<void>;
+  /** SIGKILL, like a crash; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** Stops it if still running, then starts again on the same dir and port; resolves when it accepts connections. */
+  restart(): Promise<void>;
+  /** Stops it if running and removes its dir (unless the caller owns it). */
+  dispose(): Promise<void>;
+}
+
 // Module state on purpose: one exit hook per test process must reach every server any test started,
 // so a failed or forgotten dispose never leaves one behind.
 const guarded = new Map<ChildProcess, (pid: number) => void>();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
-import { PortInUseError, freePort, killAtExit, signalChild, waitUntilReady } from './child-guard';
+import { PortInUseError, freePort, killAtExit, signalChild, waitUntilReady, type TestServerProcess } from './child-guard';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,24 +31,13 @@ const MAX_PORT_ATTEMPTS = 3;
 const USER = 'inkwell';
 const DATABASE = 'inkwell';
 
-/** A running (or stopped, restartable) test PostgreSQL. */
-export interface PostgresServer {
-  /** `postgres://inkwell@127.0.0.1:<port>/inkwell` (trust auth, no password). */
-  readonly url: string;
-  readonly port: number;
-  /** The data directory (also holds the Unix socket). */
-  readonly dir: string;
-  /** Pid of the current postmaster; changes on `restart()`. */
-  readonly pid: number;
-  /** SIGINT (fast shutdown: aborts sessions, checkpoints); resolves once the postmaster exited. */
-  stop(): Promise<void>;
-  /** SIGKILL to the postmaster and every backend, like a machine crash; resolves once all are gone. */
-  kill(): Promise<void>;
-  /** Stops it if still running, then starts again on the same dir and port (crash recovery if killed); resolves when it accepts connections. */
-  restart(): Promise<void>;
-  /** Stops it if running and removes the dir. */
-  dispose(): Promise<void>;
-}
+/**
+ * A running (or stopped, restartable) test PostgreSQL at
+ * `postgres://inkwell@127.0.0.1:<port>/inkwell` (trust auth): `stop` is a fast
+ * shutdown (SIGINT), `kill` SIGKILLs the postmaster and every backend like a
+ * machine crash, and `restart` runs crash recovery after it.
+ */
+export type PostgresServer = TestServerProcess;
 
 /** Initialises a fresh cluster in a temp dir, starts it on a free port and creates the `inkwell` database. */
 export async function startPostgres(): Promise<PostgresServer> {

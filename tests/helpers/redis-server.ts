@@ -8,34 +8,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { PortInUseError, freePort, killAtExit, signalChild, waitUntilReady } from './child-guard';
+import { PortInUseError, freePort, killAtExit, signalChild, waitUntilReady, type TestServerProcess } from './child-guard';
 
 /** How long a start may take before we give up, including an AOF reload. */
 const START_TIMEOUT_MS = 15_000;
 /** Attempts with a fresh port when the one we picked was taken between probing and binding. */
 const MAX_PORT_ATTEMPTS = 3;
 
-/** A running (or stopped, restartable) test Redis. */
-export interface RedisServer {
-  /** `redis://127.0.0.1:<port>`. */
-  readonly url: string;
-  readonly port: number;
-  /** Working dir holding the AOF (`appendonlydir/`). */
-  readonly dir: string;
-  /** Pid of the current process; changes on `restart()`. */
-  readonly pid: number;
-  /** SIGTERM (resuming first if paused, so the signal is acted on); resolves once the process exited. */
-  stop(): Promise<void>;
-  /** SIGKILL, like a crash; resolves once the process exited. */
-  kill(): Promise<void>;
+/**
+ * A running (or stopped, restartable) test Redis: its dir holds the AOF
+ * (`appendonlydir/`), `stop` resumes it first if paused, and `restart` reloads the AOF.
+ */
+export interface RedisServer extends TestServerProcess {
   /** SIGSTOP: the socket stays open but nothing answers, like a hung server. */
   pause(): void;
   /** SIGCONT after `pause()`. */
   resume(): void;
-  /** Stops it if still running, then starts again on the same dir and port (reloading the AOF); resolves when ready. */
-  restart(): Promise<void>;
-  /** Stops it if running and removes the dir, unless the caller passed `dir` in. */
-  dispose(): Promise<void>;
 }
 
 /** Options for `startRedis`. */
