@@ -64,7 +64,7 @@ describe('[M1] Redis killed and restarted from its AOF', () => {
     // One edit more each, whose append fails: its `not-saved` comes after every `saved` the relay sent before.
     const notSaved = [alice, bob].map(watchNotSaved);
     typeOnBoth([alice, bob], 'after-kill', 1);
-    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both' });
+    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both', timeoutMs: 15_000 });
     const acked = [alice, bob].map((client) => client.saved.stateVector!);
 
     await redis.restart();
@@ -84,7 +84,7 @@ describe('[M6] Redis hung (SIGSTOP)', () => {
     redis.pause();
     const notSaved = [alice, bob].map(watchNotSaved);
     typeOnBoth([alice, bob], 'paused', 10);
-    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both' });
+    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both', timeoutMs: 15_000 });
     for (const relay of relays) expect((await relayHealth(relay)).status).toBe('degraded');
     expect(isAllSaved(alice) || isAllSaved(bob)).toBe(false);
 
@@ -102,7 +102,7 @@ describe('[M6] Redis unreachable', () => {
     await redis.kill();
     const notSaved = [alice, bob].map(watchNotSaved);
     typeOnBoth([alice, bob], 'offline', 10);
-    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both' });
+    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both', timeoutMs: 15_000 });
     // Down "for a while": until each relay has retried its write several times.
     await waitUntil(() => relays.every((relay) => failedWriteAttempts(relay) >= 4), { timeoutMs: 15_000, what: 'four failed writes on each relay' });
     for (const relay of relays) {
@@ -127,7 +127,7 @@ describe('[M1] Redis reconfigured to lose acknowledged appends', () => {
     for (const relay of relays) await waitUntil(async () => (await relayHealth(relay)).reason?.includes('appendfsync') ?? false, { what: 'degraded, naming appendfsync' });
     const notSaved = [alice, bob].map(watchNotSaved);
     typeOnBoth([alice, bob], 'unsafe', 3);
-    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both' });
+    await waitUntil(() => notSaved.every((seen) => seen.reasons.length > 0), { what: 'not-saved on both', timeoutMs: 15_000 });
     expect(isAllSaved(alice) || isAllSaved(bob)).toBe(false);
 
     await reconfigureAndReconnect(redis.url, 'always');

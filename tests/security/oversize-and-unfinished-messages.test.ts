@@ -70,7 +70,7 @@ describe('[P12] unfinished messages', () => {
 
   it('closes a frame whose bytes never all arrive with 1008', async () => {
     // The client cannot answer pings from inside its own frame: the timeout must come before two missed pings.
-    const { relay } = await startRoom('trickle', { heartbeatIntervalMs: 50, messageTimeoutMs: 100 });
+    const { relay } = await startRoom('trickle', { heartbeatIntervalMs: 200, messageTimeoutMs: 100 });
     const raw = await openRawSocket(teardown, socketUrl(relay, 'trickle'));
     writeRaw(raw.socket, truncatedBinaryFrame(MAX_MESSAGE_BYTES, 100));
     expect((await raw.closed).code).toBe(CLOSE_CODES.policyViolation);
